@@ -1,0 +1,7 @@
+"""`python -m bot ...`: the command-line interface."""
+
+import sys
+
+from bot.cli import main
+
+sys.exit(main())

@@ -1,0 +1,154 @@
+"""The command line: ingest, search (and the commands later issues add)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from bot.resources import open_index
+from bot.settings import PROJECT_ROOT, Settings
+from vectorstore.errors import BotError
+
+log = logging.getLogger("bot")
+PROGRESS_MIN_CHUNKS = 300
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.load(data_dir=getattr(args, "data_dir", None))
+
+
+def _progress_bar():
+    state: dict = {}
+
+    def update(done: int, total: int) -> None:
+        if total < PROGRESS_MIN_CHUNKS:
+            return
+        if "bar" not in state:
+            from tqdm import tqdm
+
+            state["bar"] = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr)
+        bar = state["bar"]
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Sync the index with pages and corpora on disk."""
+    settings = _settings(args)
+    paths = [Path(p) for p in args.paths] or [PROJECT_ROOT / "seeds"]
+    index = open_index(settings, question_context=not args.no_question_context)
+    report = index.sync(paths, rebuild=args.rebuild, progress=_progress_bar())
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for error in report.errors:
+        print(f"error: {error}", file=sys.stderr)
+    print(
+        f"{report.files} files: {report.added} added, {report.updated} updated, "
+        f"{report.removed} removed, {report.unchanged} unchanged answers; "
+        f"{report.embedded} chunks embedded in {report.seconds:.1f}s"
+        + ("" if report.wrote else " (index unchanged, nothing written)")
+    )
+    if report.errors:
+        print(
+            f"{len(report.errors)} problem(s): the files above were skipped; the rest is indexed.",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _doctor_label(meta: dict) -> str:
+    if meta.get("doctor"):
+        cred = f", {meta['credentials']}" if meta.get("credentials") else ""
+        return f"{meta['doctor']}{cred}"
+    if meta.get("organisation"):
+        return meta["organisation"]
+    return "unsigned"
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """Print the answers nearest to a query."""
+    index = open_index(_settings(args))
+    hits = index.search(args.query, k=args.k)
+    rows = [
+        {
+            "rank": rank,
+            "score": round(score, 4),
+            "page_id": doc.metadata.get("page_id"),
+            "answer_id": doc.metadata.get("answer_id"),
+            "chunk_id": doc.id,
+            "doctor": doc.metadata.get("doctor"),
+            "credentials": doc.metadata.get("credentials"),
+            "location": doc.metadata.get("location"),
+            "specialty": doc.metadata.get("specialty"),
+            "organisation": doc.metadata.get("organisation"),
+            "page_question": doc.metadata.get("page_title"),
+            "text": doc.page_content,
+        }
+        for rank, (doc, score) in enumerate(hits, 1)
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("no answers in the index")
+    for row in rows:
+        where = " ".join(p for p in (row["location"], row["specialty"]) if p)
+        print(
+            f"{row['rank']}. [{row['score']:.3f}] {row['page_id']}  {_doctor_label(row)}"
+            + (f" ({where})" if where else "")
+        )
+        print(f"   Q: {row['page_question']}")
+        text = " ".join(row["text"].split())
+        print(f"   {text[:300]}{'...' if len(text) > 300 else ''}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="A chatbot that answers only from doctors' answers."
+    )
+    parser.add_argument("--data-dir", help="folder for the index and state (env BOT_DATA_DIR)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ingest = sub.add_parser("ingest", help="index pages and corpora (default: seeds/)")
+    ingest.add_argument("paths", nargs="*", help=".txt pages, .jsonl/.jsonl.gz corpora or folders")
+    ingest.add_argument("--rebuild", action="store_true", help="start a fresh index")
+    ingest.add_argument(
+        "--no-question-context",
+        action="store_true",
+        help="embed answers alone, without the page question (retrieval benchmarks)",
+    )
+    ingest.set_defaults(func=cmd_ingest)
+
+    search = sub.add_parser("search", help="show the answers nearest to a query")
+    search.add_argument("query", help="what to look for")
+    search.add_argument("-k", type=int, default=5, help="how many answers (default 5)")
+    search.add_argument("--json", action="store_true", help="print JSON")
+    search.set_defaults(func=cmd_search)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; errors meant for the user become one clear line and exit status 2."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "data_dir", None) is None:
+        args.data_dir = None
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
+    try:
+        return args.func(args)
+    except BotError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: the index is unchanged", file=sys.stderr)
+        return 130

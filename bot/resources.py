@@ -1,0 +1,20 @@
+"""Build the heavy shared parts (embedder, index) from Settings, once per process."""
+
+from __future__ import annotations
+
+import functools
+
+from bot.settings import Settings
+from vectorstore.embeddings import Embedder
+from vectorstore.index import Index
+
+
+@functools.lru_cache(maxsize=1)
+def shared_embedder() -> Embedder:
+    """The one embedding model of this process (loaded on first use)."""
+    return Embedder()
+
+
+def open_index(settings: Settings, *, embedder: Embedder | None = None, **options) -> Index:
+    """The index the settings point at."""
+    return Index(settings.data_dir, embedder=embedder or shared_embedder(), **options)

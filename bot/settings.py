@@ -1,0 +1,73 @@
+"""One frozen Settings object, built once from arguments > environment > defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from vectorstore.errors import SettingsError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+# name -> (environment variable, help text); the README documents every one (a test checks).
+DOCS = {
+    "data_dir": ("BOT_DATA_DIR", "folder holding the index and other state (default: ./data)"),
+    "chroma_host": ("CHROMA_HOST", "Chroma server host; set it to use client/server mode"),
+    "chroma_port": ("CHROMA_PORT", "Chroma server port (default 8000)"),
+    "backend": ("BOT_BACKEND", "answer composer: extractive (default) or a generative backend"),
+    "llm_base_url": ("BOT_LLM_BASE_URL", "OpenAI-compatible endpoint for the `openai` backend"),
+    "llm_model": ("BOT_LLM_MODEL", "model name sent to the OpenAI-compatible endpoint"),
+    "llm_api_key": ("BOT_LLM_API_KEY", "API key for the endpoint (default: none needed)"),
+    "max_question_chars": ("BOT_MAX_QUESTION_CHARS", "longest question accepted (default 2000)"),
+    "host": ("BOT_HOST", "address the app listens on (default 127.0.0.1)"),
+    "port": ("BOT_PORT", "port the app listens on (default 7860)"),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the bot reads; see DOCS for the environment variables."""
+
+    data_dir: Path = PROJECT_ROOT / "data"
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    backend: str = "extractive"
+    llm_base_url: str | None = None
+    llm_model: str = "local"
+    llm_api_key: str | None = None
+    max_question_chars: int = 2000
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+    @classmethod
+    def load(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
+        """Build settings: explicit overrides win over the environment, which wins over defaults."""
+        env = os.environ if env is None else env
+        values: dict = {}
+        for f in fields(cls):
+            var = DOCS[f.name][0]
+            if overrides.get(f.name) is not None:
+                values[f.name] = overrides[f.name]
+            elif env.get(var, "").strip():
+                values[f.name] = env[var].strip()
+        return cls(**{k: _coerce(k, v) for k, v in values.items()})
+
+
+def _coerce(name: str, value):
+    default = Settings.__dataclass_fields__[name].default
+    try:
+        if isinstance(default, bool):
+            return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes"}
+        if isinstance(default, int):
+            number = int(value)
+            if number <= 0:
+                raise ValueError
+            return number
+        if isinstance(default, Path):
+            return Path(value).expanduser()
+    except (TypeError, ValueError):
+        raise SettingsError(
+            f"{DOCS[name][0]}={value!r} is not valid: expected a positive whole number"
+        ) from None
+    return value

@@ -1,0 +1,81 @@
+"""Turn answers into chunks: the doctor's own words, split at sentence boundaries when long."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from vectorstore.records import Answer, Page
+from vectorstore.sentences import split_sentences, word_count
+
+MAX_WORDS = 180  # all-MiniLM-L6-v2 reads 256 word pieces; leave room for the question context
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of one answer: `text` is quoted verbatim, `embed_text` adds retrieval context."""
+
+    id: str
+    text: str
+    embed_text: str
+    metadata: dict
+
+
+def _pieces(text: str, max_words: int) -> list[str]:
+    if word_count(text) <= max_words:
+        return [text]
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    for sentence in split_sentences(text):
+        n = word_count(sentence)
+        if current and size + n > max_words:
+            pieces.append(" ".join(current))
+            current, size = [], 0
+        current.append(sentence)
+        size += n
+    if current:
+        pieces.append(" ".join(current))
+    return pieces
+
+
+def _metadata(page: Page, answer: Answer) -> dict:
+    meta = {
+        "page_id": page.id,
+        "answer_id": answer.answer_id,
+        "answer_index": answer.index,
+        "page_title": page.title,
+        "source": page.source,
+        "heading": answer.heading,
+        "doctor": answer.doctor,
+        "credentials": answer.credentials,
+        "location": answer.location,
+        "specialty": answer.specialty,
+        "rating": answer.rating,
+        "review_count": answer.review_count,
+        "organisation": answer.organisation,
+        "url": answer.url,
+    }
+    return {k: v for k, v in meta.items() if v is not None}  # Chroma stores no None values
+
+
+def chunk_page(
+    page: Page, *, question_context: bool = True, max_words: int = MAX_WORDS
+) -> list[Chunk]:
+    """Chunks of every answer of a page, with ids from page id, answer index and content hash."""
+    chunks: list[Chunk] = []
+    for answer in page.answers:
+        base = _metadata(page, answer)
+        pieces = _pieces(answer.text, max_words)
+        for i, piece in enumerate(pieces):
+            context = (
+                "\n".join(p for p in (page.title, answer.heading) if p) if question_context else ""
+            )
+            embed_text = f"{context}\n{piece}" if context else piece
+            meta = {**base, "chunk_index": i, "chunk_count": len(pieces)}
+            digest = hashlib.sha256(
+                repr((embed_text, sorted(meta.items()))).encode("utf-8")
+            ).hexdigest()[:16]
+            chunk_id = f"{answer.answer_id}:{i}:{digest}"
+            chunks.append(Chunk(chunk_id, piece, embed_text, {**meta, "content_hash": digest}))
+    return chunks

@@ -1,0 +1,279 @@
+"""The persistent Chroma index of answer chunks, kept in sync with the files on disk.
+
+Layout under `<data_dir>/index/`: `CURRENT` names the live generation folder; each generation
+holds a Chroma store, `manifest.json` and `catalog.json` (which chunk ids came from which file).
+An ingest that changes anything writes a new generation (a copy of the live one, then the
+changes) and only then points `CURRENT` at it, so a failed or killed ingest leaves the previous
+index untouched and queryable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from langchain_core.documents import Document
+
+from vectorstore.chunking import MAX_WORDS, Chunk, chunk_page
+from vectorstore.corpus import file_digest, find_files, kind_of, read_file
+from vectorstore.embeddings import Embedder
+from vectorstore.errors import IndexMismatchError, IndexMissingError, InputFileError
+from vectorstore.manifest import FORMAT_VERSION, Manifest
+from vectorstore.store import ChromaStore
+
+COLLECTION = "answers"
+
+
+@dataclass
+class SyncReport:
+    """What an ingest did, counted in answers (and chunks embedded)."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    embedded: int = 0
+    files: int = 0
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    wrote: bool = False
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when every input was read without error."""
+        return not self.errors
+
+
+def _under(path: str, roots: list[Path]) -> bool:
+    p = Path(path)
+    return any(p == r or r in p.parents for r in roots)
+
+
+class Index:
+    """Answer chunks in Chroma: sync from files, search, list; one writer at a time."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        embedder: Embedder | None = None,
+        store: ChromaStore | None = None,
+        question_context: bool = True,
+        max_words: int = MAX_WORDS,
+    ) -> None:
+        self.root = Path(data_dir) / "index"
+        self.embedder = embedder or Embedder()
+        self.store = store or ChromaStore(self.root, COLLECTION)
+        self.question_context = question_context
+        self.max_words = max_words
+        self._reader = None
+        self._reader_generation: str | None = None
+
+    # ----- generations -------------------------------------------------------------------
+    def current_generation(self) -> str | None:
+        """Name of the live generation, or None when nothing was ingested yet."""
+        return self.store.current_generation()
+
+    def _expected(self) -> dict:
+        return {
+            "format_version": FORMAT_VERSION,
+            "embedding_model": self.embedder.model_id,
+            "dimension": self.embedder.dimension,
+            "question_context": self.question_context,
+            "max_words": self.max_words,
+        }
+
+    def manifest(self) -> Manifest:
+        """The live generation's manifest; IndexMissingError if there is none."""
+        gen = self.current_generation()
+        if gen is None:
+            raise IndexMissingError(
+                f"no index at {self.store.describe()}: run `python -m bot ingest` first"
+            )
+        return self.store.read_manifest(gen)
+
+    def check_compatible(self, *, for_writing: bool = False) -> Manifest | None:
+        """Refuse an index built with another embedder, format or chunking; say how to rebuild."""
+        if self.current_generation() is None:
+            return None
+        manifest = self.manifest()
+        expected = self._expected()
+        keys = expected if for_writing else ("format_version", "embedding_model", "dimension")
+        diffs = [
+            f"{k}: index has {getattr(manifest, k)!r}, this bot uses {expected[k]!r}"
+            for k in keys
+            if getattr(manifest, k) != expected[k]
+        ]
+        if diffs:
+            raise IndexMismatchError(
+                f"the index at {self.store.describe()} was built differently ("
+                + "; ".join(diffs)
+                + "). Rebuild it: `python -m bot ingest --rebuild [PATH ...]`"
+            )
+        return manifest
+
+    # ----- reading -----------------------------------------------------------------------
+    def vectorstore(self):
+        """A LangChain Chroma vector store on the live generation (reopened if it changed)."""
+        gen = self.current_generation()
+        if gen is None:
+            self.manifest()  # raises IndexMissingError with the message
+        if self._reader is None or gen != self._reader_generation:
+            self.check_compatible()
+            self._reader = self.store.langchain_store(gen, self.embedder)
+            self._reader_generation = gen
+        return self._reader
+
+    def search(self, query: str, k: int = 5) -> list[tuple[Document, float]]:
+        """Dense search: the k nearest chunks with cosine similarity (higher is closer)."""
+        store = self.vectorstore()
+        vector = self.embedder.embed_query(query)
+        hits = store.similarity_search_by_vector_with_relevance_scores(vector, k=k)
+        return [(doc, 1.0 - float(distance)) for doc, distance in hits]
+
+    def search_by_vector(self, vector: list[float], k: int) -> list[tuple[Document, float]]:
+        """Dense search with a precomputed query vector."""
+        hits = self.vectorstore().similarity_search_by_vector_with_relevance_scores(vector, k=k)
+        return [(doc, 1.0 - float(distance)) for doc, distance in hits]
+
+    def documents(self) -> list[Document]:
+        """Every chunk as a LangChain Document (id set), in id order."""
+        self.vectorstore()
+        return self.store.all_documents(self._reader_generation)
+
+    # ----- writing -----------------------------------------------------------------------
+    def sync(
+        self,
+        paths: Iterable[Path],
+        *,
+        rebuild: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> SyncReport:
+        """Make the index match the given files and folders; embed only what changed."""
+        started = time.perf_counter()
+        report = SyncReport()
+        roots = [Path(p).resolve() for p in paths]
+        with self.store.lock():
+            if not rebuild:
+                self.check_compatible(for_writing=True)
+            gen = None if rebuild else self.current_generation()
+            catalog = self.store.read_catalog(gen) if gen else {"files": {}}
+            files, problems = find_files(roots)
+            report.errors.extend(problems)
+            report.files = len(files)
+            new_files: dict[str, dict] = {}
+            to_add: list[Chunk] = []
+            to_remove: set[str] = set()
+            owners = {
+                aid: key for key, entry in catalog["files"].items() for aid in entry["answers"]
+            }
+            for path in files:
+                key = str(path.resolve())
+                old = catalog["files"].get(key)
+                digest = file_digest(path)
+                if old and old["digest"] == digest and old.get("kind") == kind_of(path):
+                    report.unchanged += len(old["answers"])
+                    continue
+                try:
+                    read = read_file(path)
+                except InputFileError as err:
+                    report.errors.append(str(err))
+                    continue
+                except OSError as err:
+                    report.errors.append(f"{path}: cannot be read ({err.strerror})")
+                    continue
+                report.errors.extend(read.errors)
+                for page in read.pages:
+                    report.warnings.extend(page.warnings)
+                answers: dict[str, list[str]] = {}
+                chunks_by_id: dict[str, Chunk] = {}
+                clash = None
+                for page in read.pages:
+                    for chunk in chunk_page(
+                        page, question_context=self.question_context, max_words=self.max_words
+                    ):
+                        aid = chunk.metadata["answer_id"]
+                        if owners.get(aid, key) != key:
+                            clash = (page.id, owners[aid])
+                        answers.setdefault(aid, []).append(chunk.id)
+                        chunks_by_id[chunk.id] = chunk
+                if clash:
+                    report.errors.append(
+                        f"{path}: page id {clash[0]!r} is already indexed from {clash[1]}; "
+                        "page ids come from file names and must be unique: rename one file"
+                    )
+                    continue
+                old_answers = old["answers"] if old else {}
+                for aid, ids in answers.items():
+                    before = old_answers.get(aid)
+                    if before is None:
+                        report.added += 1
+                    elif before == ids:
+                        report.unchanged += 1
+                        continue
+                    else:
+                        report.updated += 1
+                        to_remove.update(set(before) - set(ids))
+                    to_add.extend(chunks_by_id[i] for i in ids if not before or i not in before)
+                for aid, ids in old_answers.items():
+                    if aid not in answers:
+                        report.removed += 1
+                        to_remove.update(ids)
+                new_files[key] = {"digest": digest, "kind": kind_of(path), "answers": answers}
+            seen = {str(p.resolve()) for p in files}
+            for key, entry in catalog["files"].items():
+                if key not in seen and _under(key, roots) and not Path(key).exists():
+                    report.removed += len(entry["answers"])
+                    to_remove.update(i for ids in entry["answers"].values() for i in ids)
+                    new_files[key] = None
+            if to_add or to_remove or new_files or rebuild:
+                files_after = {**catalog["files"], **new_files}
+                files_after = {k: v for k, v in files_after.items() if v is not None}
+                self._write_generation(gen, files_after, to_add, to_remove, report, progress)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _write_generation(self, gen, files_after, to_add, to_remove, report, progress) -> None:
+        all_ids = sorted(
+            i for e in files_after.values() for ids in e["answers"].values() for i in ids
+        )
+        manifest = Manifest(
+            **self._expected(),
+            corpus_hash=hashlib.sha256("\n".join(all_ids).encode()).hexdigest(),
+            chunks=len(all_ids),
+            answers=sum(len(e["answers"]) for e in files_after.values()),
+            files=len(files_after),
+        )
+        new_gen = self.store.begin_generation(copy_from=gen)
+        try:
+            writer = self.store.open_collection(new_gen)
+            if to_remove:
+                writer.delete(sorted(to_remove))
+            if to_add:
+                done = 0
+                batch = min(self.store.max_batch(), 4096)
+                for start in range(0, len(to_add), batch):
+                    part = to_add[start : start + batch]
+                    vectors = self.embedder.embed([c.embed_text for c in part])
+                    writer.upsert(
+                        ids=[c.id for c in part],
+                        embeddings=vectors,
+                        documents=[c.text for c in part],
+                        metadatas=[c.metadata for c in part],
+                    )
+                    done += len(part)
+                    report.embedded += len(part)
+                    if progress:
+                        progress(done, len(to_add))
+            self.store.write_catalog(new_gen, {"files": files_after})
+            self.store.write_manifest(new_gen, manifest)
+            self.store.commit_generation(new_gen)
+        except BaseException:
+            self.store.abort_generation(new_gen)
+            raise
+        report.wrote = True
+        self._reader = None

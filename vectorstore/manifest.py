@@ -1,0 +1,36 @@
+"""The manifest written beside each index generation: how it was built and what it holds."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Embedding model, dimension, chunking and a hash of the corpus (its sorted chunk ids)."""
+
+    format_version: int
+    embedding_model: str
+    dimension: int
+    question_context: bool
+    max_words: int
+    corpus_hash: str
+    chunks: int
+    answers: int
+    files: int
+    created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    def to_json(self) -> str:
+        """The manifest as indented JSON."""
+        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        """Read a manifest; unknown keys from newer versions are ignored."""
+        data = json.loads(text)
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})

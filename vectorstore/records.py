@@ -1,0 +1,62 @@
+"""The attributed records every other step works with: a Page and its Answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+UNSIGNED = "a doctor who answered on this page"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One doctor's answer, with whatever attribution the page gives."""
+
+    page_id: str
+    index: int
+    text: str
+    heading: str | None = None
+    doctor: str | None = None
+    credentials: str | None = None
+    location: str | None = None
+    specialty: str | None = None
+    rating: float | None = None
+    review_count: int | None = None
+    organisation: str | None = None
+    url: str | None = None
+
+    @property
+    def answer_id(self) -> str:
+        """Stable id of this answer: page id and position on the page."""
+        return f"{self.page_id}#{self.index}"
+
+    @property
+    def attribution(self) -> str:
+        """How the author is named to a patient; never invents a name."""
+        if self.doctor:
+            name = f"{self.doctor}, {self.credentials}" if self.credentials else self.doctor
+            where = " ".join(p for p in (self.location, self.specialty) if p)
+            return f"{name} ({where})" if where else name
+        if self.organisation:
+            return self.organisation
+        if self.location or self.specialty:
+            who = " ".join(p for p in (self.location, self.specialty) if p)
+            return f"a {who} who answered on this page (name not given)"
+        return UNSIGNED
+
+
+@dataclass(frozen=True)
+class Page:
+    """A question page: the patient's question and the doctors' answers to it."""
+
+    id: str
+    title: str
+    body: str
+    declared_answers: int | None
+    answers: tuple[Answer, ...] = field(default_factory=tuple)
+    source: str = ""
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def question(self) -> str:
+        """The question the doctors were answering (title and body)."""
+        return f"{self.title}\n\n{self.body}".strip()

@@ -1,0 +1,180 @@
+"""Where index generations live: a local persistent Chroma folder per generation."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+from langchain_core.documents import Document
+
+from vectorstore.errors import IndexMissingError
+from vectorstore.manifest import Manifest
+
+_GEN_PREFIX = "gen-"
+_KEEP = 2  # the live generation and the one before (a running app may still be reading it)
+
+
+def _chroma_settings():
+    from chromadb.config import Settings
+
+    return Settings(anonymized_telemetry=False, allow_reset=False)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class ChromaStore:
+    """Generations of a persistent Chroma collection under one folder, switched atomically."""
+
+    def __init__(self, root: Path, collection: str) -> None:
+        self.root = Path(root)
+        self.collection = collection
+        self._clients: dict[str, object] = {}
+
+    def describe(self) -> str:
+        """Where the index lives, for messages."""
+        return str(self.root)
+
+    # ----- generations -------------------------------------------------------------------
+    def current_generation(self) -> str | None:
+        """The generation CURRENT points at, if it exists."""
+        pointer = self.root / "CURRENT"
+        try:
+            gen = pointer.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return gen if (self.root / gen / "manifest.json").is_file() else None
+
+    @contextlib.contextmanager
+    def lock(self):
+        """One writer at a time across processes."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / ".lock").open("a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def begin_generation(self, copy_from: str | None) -> str:
+        """A new generation folder: a copy of `copy_from`, or empty."""
+        name = f"{_GEN_PREFIX}{time.time_ns()}"
+        target = self.root / f".{name}.partial"
+        if copy_from:
+            source = self.root / copy_from
+            self._close(copy_from)
+            shutil.copytree(source, target)
+        else:
+            target.mkdir(parents=True)
+        return name
+
+    def _path(self, gen: str) -> Path:
+        partial = self.root / f".{gen}.partial"
+        return partial if partial.exists() else self.root / gen
+
+    def commit_generation(self, gen: str) -> None:
+        """Make `gen` the live generation, then drop generations older than the one before."""
+        self._close(gen)
+        partial = self.root / f".{gen}.partial"
+        os.replace(partial, self.root / gen)
+        _atomic_write(self.root / "CURRENT", gen + "\n")
+        self._prune(keep=gen)
+
+    def abort_generation(self, gen: str) -> None:
+        """Throw away an unfinished generation."""
+        self._close(gen)
+        shutil.rmtree(self.root / f".{gen}.partial", ignore_errors=True)
+
+    def _prune(self, keep: str) -> None:
+        gens = sorted(p.name for p in self.root.glob(f"{_GEN_PREFIX}*") if p.is_dir())
+        for old in [g for g in gens if g != keep][: max(0, len(gens) - _KEEP)]:
+            self._close(old)
+            shutil.rmtree(self.root / old, ignore_errors=True)
+        for stale in self.root.glob(f".{_GEN_PREFIX}*.partial"):  # left by a killed ingest
+            shutil.rmtree(stale, ignore_errors=True)
+
+    # ----- files beside the store ----------------------------------------------------------
+    def read_manifest(self, gen: str) -> Manifest:
+        """The manifest of a generation."""
+        try:
+            return Manifest.from_json((self._path(gen) / "manifest.json").read_text("utf-8"))
+        except FileNotFoundError:
+            raise IndexMissingError(
+                f"no index at {self.root}: run `python -m bot ingest` first"
+            ) from None
+
+    def write_manifest(self, gen: str, manifest: Manifest) -> None:
+        """Write a generation's manifest."""
+        _atomic_write(self._path(gen) / "manifest.json", manifest.to_json())
+
+    def read_catalog(self, gen: str) -> dict:
+        """Which chunk ids came from which file (and that file's digest)."""
+        return json.loads((self._path(gen) / "catalog.json").read_text("utf-8"))
+
+    def write_catalog(self, gen: str, catalog: dict) -> None:
+        """Write a generation's catalog."""
+        _atomic_write(self._path(gen) / "catalog.json", json.dumps(catalog, sort_keys=True))
+
+    # ----- Chroma ------------------------------------------------------------------------
+    def _client(self, gen: str):
+        if gen not in self._clients:
+            import chromadb
+
+            self._clients[gen] = chromadb.PersistentClient(
+                path=str(self._path(gen) / "chroma"), settings=_chroma_settings()
+            )
+        return self._clients[gen]
+
+    def _close(self, gen: str) -> None:
+        client = self._clients.pop(gen, None)
+        if client is not None:
+            client.close()
+
+    def max_batch(self) -> int:
+        """The most items one Chroma call takes."""
+        return 5000
+
+    def open_collection(self, gen: str):
+        """The raw Chroma collection of a generation, created if needed (cosine space)."""
+        return self._client(gen).get_or_create_collection(
+            self.collection,
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+
+    def langchain_store(self, gen: str, embedder):
+        """A langchain-chroma vector store over a generation's collection."""
+        from langchain_chroma import Chroma
+
+        self.open_collection(gen)
+        return Chroma(
+            client=self._client(gen),
+            collection_name=self.collection,
+            embedding_function=embedder,
+        )
+
+    def all_documents(self, gen: str) -> list[Document]:
+        """Every stored chunk, paged through Chroma, sorted by id."""
+        collection = self.open_collection(gen)
+        docs: list[Document] = []
+        offset, page = 0, 5000
+        while True:
+            got = collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                docs.append(Document(page_content=text, metadata=meta or {}, id=cid))
+            if len(got["ids"]) < page:
+                break
+            offset += page
+        docs.sort(key=lambda d: d.id)
+        return docs
