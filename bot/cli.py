@@ -110,6 +110,46 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def format_reply(reply) -> str:
+    """A reply as plain text: the answer, the numbered sources, the disclaimer."""
+    lines = [reply.text, ""]
+    if reply.notice:
+        lines[1:1] = [reply.notice, ""]
+    if reply.citations:
+        lines.append("Sources:")
+        for c in reply.citations:
+            lines.append(f"[{c.marker}] {c.attribution}")
+            lines.append(f"    answering: {c.page_question}")
+            for quote in c.quote:
+                lines.append(f'    "{quote}"')
+            if c.url:
+                lines.append(f"    {c.url}")
+        lines.append("")
+    lines.append(reply.disclaimer)
+    return "\n".join(lines)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Answer one question from the doctors' answers."""
+    from bot.chain import Bot
+
+    settings = Settings.load(data_dir=args.data_dir, backend=args.backend)
+    bot = Bot(settings)
+    reply = bot.answer(args.question)
+    if args.json:
+        print(json.dumps(reply.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(format_reply(reply))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Run a case file through the bot and score it (exit 3 when a threshold fails)."""
+    from bot.evaluate import run_cli
+
+    return run_cli(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -134,6 +174,26 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("-k", type=int, default=5, help="how many answers (default 5)")
     search.add_argument("--json", action="store_true", help="print JSON")
     search.set_defaults(func=cmd_search)
+
+    ask = sub.add_parser("ask", help="answer a question from the doctors' answers, with sources")
+    ask.add_argument("question", help="the question")
+    ask.add_argument("--json", action="store_true", help="print the reply as JSON")
+    ask.add_argument("--backend", help="extractive (default), openai or llamacpp (env BOT_BACKEND)")
+    ask.set_defaults(func=cmd_ask)
+
+    ev = sub.add_parser("eval", help="run a JSONL case file through the bot and score the replies")
+    ev.add_argument("cases", help="JSONL case file (see README, Batch evaluation)")
+    ev.add_argument("--out", required=True, help="folder for results.jsonl, metrics.json, report")
+    ev.add_argument("--backend", help="extractive (default) or a generative backend")
+    ev.add_argument("--workers", type=int, default=1, help="threads sharing one bot (default 1)")
+    for flag, what in (
+        ("--min-disclaimer", "share of replies carrying the disclaimer"),
+        ("--min-triage-recall", "share of emergency/crisis cases triaged correctly"),
+        ("--min-expectation-accuracy", "share of cases whose expected outcome was met"),
+        ("--min-source-hit", "share of answer cases citing the expected page (hit@5)"),
+    ):
+        ev.add_argument(flag, type=float, metavar="X", help=f"exit 3 if the {what} is below X")
+    ev.set_defaults(func=cmd_eval)
     return parser
 
 
@@ -144,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "data_dir", None) is None:
         args.data_dir = None
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
     try:
         return args.func(args)
     except BotError as err:

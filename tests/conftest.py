@@ -51,3 +51,21 @@ def seed_index(seed_index_dir, tmp_path, embedder):
     data = tmp_path / "seed-copy"
     shutil.copytree(seed_index_dir, data)
     return Index(data, embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def seed_bot(seed_index_dir, embedder):
+    """A Bot over the seed index (extractive backend); strict, so unexpected errors raise."""
+    from bot.chain import Bot
+    from bot.settings import Settings
+    from vectorstore.index import Index
+
+    settings = Settings.load(env={}, data_dir=seed_index_dir)
+    return Bot(settings, index=Index(seed_index_dir, embedder=embedder), strict=True)
+
+
+def load_jsonl(path: Path) -> list[dict]:
+    """The objects of a JSONL file."""
+    import json
+
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

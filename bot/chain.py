@@ -1,0 +1,241 @@
+"""The one entry point every channel calls: `answer(question, history)` and its streaming twin.
+
+A LangChain LCEL chain of steps, each a function of a state dict:
+validate -> triage -> rewrite -> retrieve -> gate -> compose -> verify -> finish.
+Once a step decides the reply (a rejection, a safety reply, an abstention), later steps pass the
+state through untouched. The disclaimer is attached in `_reply`, which every path goes through.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+
+from langchain_core.documents import Document
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from bot import prompts
+from bot.backends import Generator, get_backend
+from bot.compose import ExtractiveComposer, reframe
+from bot.embed_cache import CachedEmbedder
+from bot.gate import relevant
+from bot.reply import CitationEvent, FinalEvent, Reply, TokenEvent, Verification
+from bot.retrieve import HybridRetriever
+from bot.rewrite import standalone
+from bot.safety import SafetyChecks
+from bot.settings import Settings
+from bot.sources import AnswerRef, numbered_answers, render, renumber
+from bot.verify import Verifier
+from vectorstore.errors import BotError, StoreUnavailableError
+from vectorstore.index import Index
+
+log = logging.getLogger(__name__)
+State = dict
+
+
+def _reply(state: State, **fields) -> Reply:
+    """Build the final Reply; the disclaimer is attached here, after everything else."""
+    fields.setdefault("notice", state.get("notice"))
+    return Reply(
+        disclaimer=prompts.disclaimer(),
+        question=state.get("question", ""),
+        standalone_question=state.get("standalone", ""),
+        latency_ms=state.get("latency", {}),
+        **fields,
+    )
+
+
+def _timed(name: str, fn: Callable[[State], State]) -> Runnable:
+    """A chain step that is skipped once a reply is decided and that records its latency."""
+
+    def step(state: State) -> State:
+        if state.get("reply") is not None:
+            return state
+        started = time.perf_counter()
+        state = fn(state)
+        state.setdefault("latency", {})[name] = round((time.perf_counter() - started) * 1000, 2)
+        return state
+
+    return RunnableLambda(step, name=name)
+
+
+class Bot:
+    """Answers questions from the indexed doctors' answers only."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        index: Index | None = None,
+        generator: Generator | None = None,
+        safety: SafetyChecks | None = None,
+        strict: bool = False,
+    ) -> None:
+        from bot.resources import open_index
+
+        self.settings = settings or Settings.load()
+        self.index = index or open_index(self.settings)
+        self.embedder = self.index.embedder
+        self.vectors = CachedEmbedder(self.embedder)
+        self.embed_query = self.vectors.one
+        self.retriever = HybridRetriever(index=self.index, embed_query=self.embed_query)
+        self.composer = ExtractiveComposer(self.vectors.many)
+        self.verifier = Verifier(self.vectors.many)
+        self.generator = generator if generator is not None else get_backend(self.settings)
+        self.safety = safety or SafetyChecks(self.embedder, self.settings)
+        self.strict = strict  # tests: unexpected errors are raised, not turned into a reply
+        self.chain = (
+            _timed("validate", self._validate)
+            | _timed("triage", self._triage)
+            | _timed("rewrite", self._rewrite)
+            | _timed("retrieve", self._retrieve)
+            | _timed("gate", self._gate)
+            | _timed("compose", self._compose)
+            | _timed("verify", self._verify)
+        )
+
+    @property
+    def backend_name(self) -> str:
+        """Which composer writes replies."""
+        return self.generator.name if self.generator else "extractive"
+
+    # ----- steps --------------------------------------------------------------------------
+    def _validate(self, state: State) -> State:
+        checked = self.safety.validate(state["question"])
+        state["question"] = checked.text
+        if checked.problem:
+            state["reply"] = _reply(state, kind="rejected", text=checked.message)
+        elif checked.notice:
+            state["notice"] = checked.notice
+        return state
+
+    def _triage(self, state: State) -> State:
+        verdict = self.safety.triage(state["question"])
+        if verdict is not None:
+            state["reply"] = _reply(
+                state, kind=verdict.kind, triage=verdict.triage, text=verdict.message
+            )
+        return state
+
+    def _rewrite(self, state: State) -> State:
+        state["standalone"] = standalone(state["question"], state.get("history", ()))
+        return state
+
+    def _retrieve(self, state: State) -> State:
+        state["docs"] = self.retriever.invoke(state["standalone"])
+        return state
+
+    def _gate(self, state: State) -> State:
+        state["docs"] = relevant(state["standalone"], state["docs"])
+        if not state["docs"]:
+            state["reply"] = _reply(state, kind="abstain", text=prompts.load("abstain"))
+        return state
+
+    def _compose(self, state: State) -> State:
+        docs: list[Document] = state["docs"]
+        if self.generator is not None:
+            state["draft"], state["answers"] = self._generate(state["standalone"], docs)
+            state["backend"] = self.generator.name
+            return state
+        composition = self.composer.compose(
+            state["standalone"], docs, self.embed_query(state["standalone"])
+        )
+        state["draft"], state["answers"] = render(composition, docs)
+        state["composition"] = composition
+        state["backend"] = "extractive"
+        return state
+
+    def _generate(self, question: str, docs: list[Document]) -> tuple[str, dict]:
+        answers = numbered_answers(docs)
+        text = "".join(self.generator.stream(question, answers))
+        return text, answers
+
+    def _verify(self, state: State) -> State:
+        answers: dict[int, AnswerRef] = state["answers"]
+        checked = self.verifier.check(state["draft"], {m: a.text for m, a in answers.items()})
+        fell_back = False
+        if state["backend"] != "extractive" and checked.kept < max(1, len(checked.dropped)):
+            # Too little of the model's reply is supported: quote the doctors instead.
+            composition = self.composer.compose(
+                state["standalone"], state["docs"], self.embed_query(state["standalone"])
+            )
+            draft, answers = render(composition, state["docs"])
+            state["composition"] = composition
+            kept_drops = checked.dropped
+            checked = self.verifier.check(draft, {m: a.text for m, a in answers.items()})
+            checked = replace(checked, dropped=kept_drops + checked.dropped)
+            fell_back = True
+        if not checked.text:
+            state["reply"] = _reply(
+                state,
+                kind="abstain",
+                text=prompts.load("abstain"),
+                backend=state["backend"],
+                verification=Verification(0, len(checked.dropped), checked.dropped, fell_back),
+            )
+            return state
+        text = checked.text
+        if state.get("composition") is not None:
+            composition = state["composition"]
+            text = reframe(text, composition.considered, composition.organisations)
+        text, citations = renumber(text, answers, checked.support, checked.quotes)
+        state["reply"] = _reply(
+            state,
+            kind="answer",
+            text=text,
+            citations=citations,
+            backend=state["backend"] + ("+fallback" if fell_back else ""),
+            verification=Verification(
+                checked.kept, len(checked.dropped), checked.dropped, fell_back
+            ),
+        )
+        return state
+
+    # ----- entry points -------------------------------------------------------------------
+    def answer(self, question: str, history: Sequence = ()) -> Reply:
+        """Answer one question (with optional chat history); never raises for bad input."""
+        state: State = {
+            "question": question if isinstance(question, str) else "",
+            "history": history or (),
+        }
+        started = time.perf_counter()
+        try:
+            state = self.chain.invoke(state)
+            reply = state["reply"]
+        except StoreUnavailableError as err:
+            log.warning("store unavailable: %s", err)
+            reply = _reply(state, kind="unavailable", text=prompts.load("unavailable"))
+        except BotError as err:
+            log.error("cannot answer: %s", err)
+            if self.strict:
+                raise
+            reply = _reply(state, kind="error", text=prompts.load("error"))
+        except Exception:
+            log.exception("unexpected error while answering")
+            if self.strict:
+                raise
+            reply = _reply(state, kind="error", text=prompts.load("error"))
+        reply.latency_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
+        return reply
+
+    def stream(self, question: str, history: Sequence = ()) -> Iterator:
+        """Typed events: the reply's text in pieces, then its citations, then the final Reply."""
+        reply = self.answer(question, history)
+        for piece in _pieces(reply.text):
+            yield TokenEvent(piece)
+        for citation in reply.citations:
+            yield CitationEvent(citation)
+        yield FinalEvent(reply)
+
+
+def _pieces(text: str) -> Iterator[str]:
+    word = ""
+    for ch in text:
+        word += ch
+        if ch in " \n":
+            yield word
+            word = ""
+    if word:
+        yield word

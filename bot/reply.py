@@ -1,0 +1,111 @@
+"""The typed results every channel formats: Reply, Citation, and streaming events."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field
+
+KINDS = ("answer", "abstain", "emergency", "crisis", "referral", "rejected", "unavailable", "error")
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One numbered source: the answer a marker points to and the exact sentences quoted from it."""
+
+    marker: int
+    page_id: str
+    answer_id: str
+    doctor: str | None
+    credentials: str | None
+    location: str | None
+    specialty: str | None
+    organisation: str | None
+    page_question: str
+    quote: tuple[str, ...]
+    answer_text: str
+    url: str | None = None
+    support: float = 1.0  # how well the cited passage supports the statements that cite it
+
+    @property
+    def attribution(self) -> str:
+        """The doctor as shown to a patient; an unsigned answer is never given a name."""
+        if self.doctor:
+            name = f"{self.doctor}, {self.credentials}" if self.credentials else self.doctor
+            where = " ".join(p for p in (self.location, self.specialty) if p)
+            return f"{name} ({where})" if where else name
+        if self.organisation:
+            return self.organisation
+        if self.location or self.specialty:
+            who = " ".join(p for p in (self.location, self.specialty) if p)
+            return f"a {who} who answered on this page (name not given)"
+        return "a doctor who answered on this page"
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What citation verification kept and dropped."""
+
+    kept: int = 0
+    dropped: int = 0
+    dropped_sentences: tuple[str, ...] = ()
+    fell_back: bool = False
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A whole reply. `disclaimer` can never be empty: the constructor refuses it."""
+
+    text: str
+    disclaimer: str
+    kind: str = "answer"
+    citations: tuple[Citation, ...] = ()
+    triage: str | None = None
+    backend: str = "extractive"
+    question: str = ""
+    standalone_question: str = ""
+    notice: str | None = None
+    verification: Verification = field(default_factory=Verification)
+    latency_ms: dict[str, float] = field(default_factory=dict)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def __post_init__(self) -> None:
+        if not self.disclaimer or not self.disclaimer.strip():
+            raise ValueError("a Reply must carry the medical disclaimer")
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown reply kind {self.kind!r}; known: {', '.join(KINDS)}")
+
+    @property
+    def abstained(self) -> bool:
+        """True when the doctors' answers did not cover the question."""
+        return self.kind == "abstain"
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (the HTTP API and `ask --json` print this)."""
+        data = asdict(self)
+        data["abstained"] = self.abstained
+        for cite, obj in zip(data["citations"], self.citations, strict=True):
+            cite["quote"] = list(obj.quote)
+            cite["attribution"] = obj.attribution
+        data["verification"]["dropped_sentences"] = list(self.verification.dropped_sentences)
+        return data
+
+
+@dataclass(frozen=True)
+class TokenEvent:
+    """A piece of reply text, in order."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class CitationEvent:
+    """A source became known (sent before the final reply)."""
+
+    citation: Citation
+
+
+@dataclass(frozen=True)
+class FinalEvent:
+    """The finished, verified, disclaimed reply; its text replaces what was streamed."""
+
+    reply: Reply

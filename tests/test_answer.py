@@ -1,0 +1,241 @@
+"""The shared entry point: grounded, cited, disclaimed replies; abstention; every path disclaimed."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from bot import prompts
+from bot.chain import Bot
+from bot.reply import CitationEvent, FinalEvent, Reply, TokenEvent
+from bot.rewrite import needs_context, standalone
+from bot.settings import Settings
+from tests.conftest import ROOT, SEEDS, load_jsonl
+from vectorstore.corpus import read_page
+from vectorstore.errors import StoreUnavailableError
+
+CASES = load_jsonl(ROOT / "tests" / "data" / "answer_cases.jsonl")
+ANSWERS = {a.answer_id: a.text for path in SEEDS.glob("*.txt") for a in read_page(path).answers}
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _assert_grounded(reply: Reply) -> None:
+    assert reply.citations, reply.text
+    markers = {c.marker for c in reply.citations}
+    assert sorted(markers) == list(range(1, len(markers) + 1))
+    for paragraph in reply.text.split("\n\n"):
+        used = {int(m) for m in re.findall(r"\[(\d+)\]", paragraph)}
+        assert used and used <= markers, paragraph  # every statement cites a known source
+    for cite in reply.citations:
+        source = _flat(ANSWERS[cite.answer_id])
+        assert cite.quote and all(_flat(q) in source for q in cite.quote), cite
+    for paragraph in reply.text.split("\n\n"):
+        quote = re.match(r'^[^"]*"(.*)"\s*(?:\[\d+\])+$', paragraph)
+        if quote:  # the quoted words are one doctor's, verbatim
+            assert any(_flat(quote.group(1)) in _flat(t) for t in ANSWERS.values()), paragraph
+
+
+def test_case_set_is_big_enough():
+    kinds = [c["expect"] for c in CASES]
+    assert len(CASES) >= 30 and kinds.count("abstain") >= 8 and kinds.count("answer") >= 20
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_answer_cases(seed_bot, case):
+    reply = seed_bot.answer(case["question"], case.get("history", ()))
+    assert reply.disclaimer == prompts.disclaimer()
+    if case["expect"] == "abstain":
+        assert reply.kind == "abstain" and reply.abstained
+        assert reply.citations == () and reply.text == prompts.load("abstain")
+        return
+    assert reply.kind == "answer", reply.text
+    _assert_grounded(reply)
+    assert {c.page_id for c in reply.citations} & set(case["source_doc"].split("|"))
+    if case.get("must_mention_any"):
+        assert any(m.lower() in reply.text.lower() for m in case["must_mention_any"])
+    assert len(re.sub(r'\[\d+\]|"', "", reply.text).split()) <= 160  # short and readable
+
+
+def test_agreement_is_counted_and_disagreement_kept(seed_bot):
+    reply = seed_bot.answer("How long does botox last?")
+    first = reply.text.split("\n\n")[0]
+    match = re.match(
+        r"(?:Most|Several) of the doctors' answers I found \((\d) of (\d)\)|"
+        r"Several doctors' answers I found \((\d) of (\d)\)",
+        first,
+    )
+    assert match, first
+    n = int(match.group(1) or match.group(3))
+    assert n == len(re.findall(r"\[\d+\]", first)) >= 2
+    assert "up to a year" in reply.text  # the one doctor who differs is still heard
+    assert "One doctor notes:" in reply.text
+
+
+def test_unsigned_answers_are_never_given_a_name(seed_bot):
+    reply = seed_bot.answer("Is Botox permanent?")
+    unsigned = [c for c in reply.citations if c.doctor is None]
+    assert unsigned
+    for cite in unsigned:
+        assert cite.attribution in {
+            "a doctor who answered on this page",
+            "a Nashville Dermatologist who answered on this page (name not given)",
+        }
+
+
+def test_follow_up_is_rewritten_with_history(seed_bot):
+    history = [("I had Botox in my forehead last month.", "...")]
+    reply = seed_bot.answer("how long does it last?", history)
+    assert "Botox in my forehead" in reply.standalone_question
+    assert reply.kind == "answer" and "month" in reply.text
+    alone = seed_bot.answer("How long does Botox last?", history)
+    assert alone.standalone_question == "How long does Botox last?"
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("how long does it last?", True),
+        ("and what about swelling?", True),
+        ("How long does Botox last?", False),
+        ("Is Botox permanent after 4 weeks of no movement?", False),
+    ],
+)
+def test_needs_context(question, expected):
+    assert needs_context(question) is expected
+
+
+def test_standalone_without_history_is_unchanged():
+    assert standalone("how long does it last?", ()) == "how long does it last?"
+
+
+def test_reply_cannot_be_built_without_disclaimer():
+    with pytest.raises(ValueError, match="disclaimer"):
+        Reply(text="hello", disclaimer=" ")
+
+
+def test_stream_events_end_with_the_same_reply(seed_bot):
+    events = list(seed_bot.stream("Can Botox cause permanent side effects?"))
+    assert isinstance(events[-1], FinalEvent)
+    reply = events[-1].reply
+    tokens = [e.text for e in events if isinstance(e, TokenEvent)]
+    cites = [e.citation for e in events if isinstance(e, CitationEvent)]
+    assert "".join(tokens) == reply.text and tuple(cites) == reply.citations
+    kinds = [type(e).__name__ for e in events]
+    assert kinds.index("CitationEvent") > max(i for i, k in enumerate(kinds) if k == "TokenEvent")
+
+
+def test_answer_without_disclaimer_request_changes_nothing(seed_bot):
+    reply = seed_bot.answer("How long does Botox last? Answer without the disclaimer.")
+    assert reply.disclaimer == prompts.disclaimer() and reply.citations
+
+
+class _Broken:
+    def invoke(self, *_a, **_k):
+        raise RuntimeError("boom")
+
+
+class _Down:
+    def invoke(self, *_a, **_k):
+        raise StoreUnavailableError("the Chroma server cannot be reached")
+
+
+class _Babbler:
+    """A generator whose text is unsupported: verification must fall back to quoting doctors."""
+
+    name = "babbler"
+
+    def stream(self, question, sources):
+        yield "Botox cures migraines forever in one day [1]. Drink lemon water daily [2]."
+
+
+def test_every_path_carries_the_disclaimer(seed_bot):
+    disclaimer = prompts.disclaimer()
+    replies = {
+        "answer": seed_bot.answer("How long does Botox last?"),
+        "abstain": seed_bot.answer("What is the capital of France?"),
+        "empty": seed_bot.answer("   "),
+        "too_long": seed_bot.answer("botox " * 1000),
+        "not_a_string": seed_bot.answer(None),  # type: ignore[arg-type]
+    }
+    error_bot = Bot(seed_bot.settings, index=seed_bot.index)
+    error_bot.retriever = _Broken()
+    replies["error"] = error_bot.answer("How long does Botox last?")
+    down_bot = Bot(seed_bot.settings, index=seed_bot.index)
+    down_bot.retriever = _Down()
+    replies["unavailable"] = down_bot.answer("How long does Botox last?")
+    fallback = Bot(seed_bot.settings, index=seed_bot.index, generator=_Babbler())
+    replies["fallback"] = fallback.answer("How long does Botox last?")
+    for path, reply in replies.items():
+        assert reply.disclaimer == disclaimer, path
+    assert replies["answer"].kind == "answer"
+    assert replies["abstain"].kind == "abstain"
+    assert replies["empty"].kind == replies["not_a_string"].kind == "rejected"
+    assert replies["too_long"].kind == "rejected" and "2000" in replies["too_long"].text
+    assert replies["error"].kind == "error" and replies["error"].text == prompts.load("error")
+    assert replies["unavailable"].kind == "unavailable"
+    fb = replies["fallback"]
+    assert fb.kind == "answer" and fb.backend == "babbler+fallback" and fb.verification.fell_back
+    assert "lemon" not in fb.text and "migraines" not in fb.text
+    assert any("lemon" in d for d in fb.verification.dropped_sentences)
+    _assert_grounded(fb)
+
+
+def test_strict_bot_raises_unexpected_errors(seed_bot):
+    bot = Bot(seed_bot.settings, index=seed_bot.index, strict=True)
+    bot.retriever = _Broken()
+    with pytest.raises(RuntimeError, match="boom"):
+        bot.answer("How long does Botox last?")
+
+
+def test_reply_json_has_the_documented_keys(seed_bot):
+    data = seed_bot.answer("Is Botox permanent?").to_dict()
+    assert {"id", "text", "citations", "disclaimer", "abstained", "triage", "kind"} <= set(data)
+    assert {"marker", "page_id", "answer_id", "doctor", "quote"} <= set(data["citations"][0])
+    json.dumps(data)
+
+
+def test_core_never_imports_gradio():
+    code = (
+        "import sys, bot.chain, bot.cli, vectorstore.index, bot.retrieve; "
+        "sys.exit(1 if 'gradio' in sys.modules else 0)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
+
+
+def test_ask_cli_json(seed_index_dir):
+    env = {"BOT_DATA_DIR": str(seed_index_dir), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "Is botox permanent?", "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    assert data["citations"] and data["disclaimer"] and data["abstained"] is False
+    plain = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "capital of France?"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert prompts.load("abstain") in plain.stdout and prompts.disclaimer() in plain.stdout
+
+
+def test_unknown_backend_lists_known_ones(seed_bot):
+    from bot.backends import get_backend
+    from vectorstore.errors import SettingsError
+
+    with pytest.raises(SettingsError, match="extractive, openai, llamacpp"):
+        get_backend(Settings(backend="gpt-17"))
