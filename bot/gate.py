@@ -1,8 +1,8 @@
 """The relevance gate: only chunks close enough to the question may be used; none means abstain.
 
 Calibrated on tests/data/answer_cases.jsonl with `benchmarks/calibrate_gate.py`: paraphrased seed
-questions score a top cosine of 0.47 or more against the seed index, out-of-scope questions 0.33 or
-less (figures in BENCHMARKS.md); the threshold sits between them.
+questions score a top cosine of 0.42 or more against the seed index, out-of-scope questions 0.24 or
+less (figures in BENCHMARKS.md); the threshold sits half-way between them.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ import functools
 
 from bot.settings import Settings
 from vectorstore.embeddings import Embedder
-from vectorstore.index import Index
+from vectorstore.index import COLLECTION, Index
+from vectorstore.server_store import ChromaServerStore
 
 
 @functools.lru_cache(maxsize=1)
@@ -16,5 +17,7 @@ def shared_embedder() -> Embedder:
 
 
 def open_index(settings: Settings, *, embedder: Embedder | None = None, **options) -> Index:
-    """The index the settings point at."""
+    """The index the settings point at: on the Chroma server if one is set, else under data_dir."""
+    if settings.chroma_host and "store" not in options:
+        options["store"] = ChromaServerStore(settings.chroma_host, settings.chroma_port, COLLECTION)
     return Index(settings.data_dir, embedder=embedder or shared_embedder(), **options)

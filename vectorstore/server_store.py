@@ -1,0 +1,299 @@
+"""Index generations on a Chroma server, shared by every app process that points at it.
+
+Everything lives on the server, so replicas on several machines see one index: a collection per
+generation (`answers__gen-<ns>`) and a small `bot_meta` collection (see server_meta.py) holding
+the pointer to the live generation, each generation's manifest and catalog, and the ingest lease
+(see server_lock.py). A new generation is a copy of the live collection's records with their
+stored embeddings (nothing is embedded again), then the changes; the pointer is switched only
+when it is complete, and generations older than the one before are deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import threading
+import time
+from typing import Any
+
+from langchain_core.documents import Document
+
+from vectorstore.errors import IndexMissingError, StoreUnavailableError
+from vectorstore.manifest import Manifest
+from vectorstore.server_lock import TTL_SECONDS, Lease
+from vectorstore.server_meta import META, MetaRecords
+
+log = logging.getLogger(__name__)
+
+_GEN_PREFIX = "gen-"
+_UNSET = object()
+
+
+def _unreachable(err: BaseException) -> bool:
+    import httpx
+
+    if isinstance(err, httpx.TransportError):  # refused, reset, timed out, cut off mid-reply
+        return True
+    # chromadb turns a refused connection while creating the client into this ValueError
+    return isinstance(err, ValueError) and "Could not connect to a Chroma server" in str(err)
+
+
+class _Guarded:
+    """A Chroma collection whose calls raise StoreUnavailableError when the server is gone."""
+
+    def __init__(self, target: Any, reachable) -> None:
+        self._target = target
+        self._reachable = reachable
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._target, name)
+        if not callable(attr):
+            return attr
+
+        @functools.wraps(attr)
+        def call(*args, **kwargs):
+            with self._reachable():
+                return attr(*args, **kwargs)
+
+        return call
+
+
+class ChromaServerStore:
+    """Generations of the answer collection on a Chroma server, switched by a pointer record."""
+
+    def __init__(
+        self, host: str, port: int, collection: str, *, lease_ttl: float = TTL_SECONDS
+    ) -> None:
+        self.host = host
+        self.port = int(port)
+        self.collection = collection
+        self._http = None  # kept only once created: a server that was down is retried next call
+        self._batch: int | None = None
+        self._mutex = threading.Lock()  # one sync per store object at a time
+        self._base: object = _UNSET  # the live generation when the current sync began
+        self._records = MetaRecords(self._meta, collection, self.describe())
+        self._lease = Lease(self._meta, f"{collection}/lock", ttl=lease_ttl)
+
+    def describe(self) -> str:
+        """Where the index lives, for messages."""
+        return f"http://{self.host}:{self.port}"
+
+    # ----- connection ----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _reachable(self):
+        """Turn 'cannot connect' errors from chromadb/httpx into one clear StoreUnavailableError."""
+        try:
+            yield
+        except Exception as err:
+            if _unreachable(err):
+                raise StoreUnavailableError(
+                    f"the Chroma server at {self.describe()} cannot be reached: start it "
+                    f"(`chroma run --path DIR --host {self.host} --port {self.port}`) "
+                    "or unset CHROMA_HOST"
+                ) from err
+            raise
+
+    def _client(self):
+        if self._http is None:
+            import chromadb
+            from chromadb.config import Settings
+
+            self._http = chromadb.HttpClient(
+                host=self.host, port=self.port, settings=Settings(anonymized_telemetry=False)
+            )
+        return self._http
+
+    def _meta(self, create: bool):
+        """The bot_meta collection; None when it does not exist and create is False."""
+        from chromadb.errors import NotFoundError
+
+        if create:
+            return self._client().get_or_create_collection(META, embedding_function=None)
+        try:
+            return self._client().get_collection(META)
+        except NotFoundError:
+            return None
+
+    def _name(self, gen: str) -> str:
+        return f"{self.collection}__{gen}"
+
+    # ----- generations -------------------------------------------------------------------
+    def current_generation(self) -> str | None:
+        """The generation the pointer record names, if any."""
+        with self._reachable():
+            return self._records.pointer()
+
+    @contextlib.contextmanager
+    def lock(self):
+        """One writer at a time: waits for another ingest's lease, but writes nothing itself."""
+        with self._mutex:
+            with self._reachable():
+                # The lease is taken only in begin_generation, so a sync that changes nothing
+                # sends no write at all; _check_base catches a sync that started meanwhile.
+                self._lease.wait_until_free()
+                self._base = self._records.pointer()
+            try:
+                yield
+            finally:
+                self._base = _UNSET
+                with self._reachable():
+                    self._lease.release()
+
+    def begin_generation(self, copy_from: str | None) -> str:
+        """A new generation collection: a copy of `copy_from` (with its embeddings), or empty."""
+        name = f"{_GEN_PREFIX}{time.time_ns()}"
+        with self._reachable():
+            self._lease.acquire()
+            try:
+                self._check_base()
+                target = self._client().create_collection(
+                    self._name(name),
+                    embedding_function=None,
+                    configuration={"hnsw": {"space": "cosine"}},
+                )
+                if copy_from:
+                    self._copy(self._client().get_collection(self._name(copy_from)), target)
+            except BaseException:
+                self._drop(name)
+                self._lease.release()
+                raise
+        return name
+
+    def _copy(self, source, target) -> None:
+        # Offset paging is stable: nobody writes the source, it is a live or older generation.
+        page, offset = self.max_batch(), 0
+        while True:
+            got = source.get(
+                include=["embeddings", "documents", "metadatas"], limit=page, offset=offset
+            )
+            if got["ids"]:
+                target.add(
+                    ids=got["ids"],
+                    embeddings=got["embeddings"],
+                    documents=got["documents"],
+                    metadatas=got["metadatas"],
+                )
+            if len(got["ids"]) < page:
+                return
+            offset += page
+
+    def _check_base(self) -> None:
+        if self._base is _UNSET:  # used without lock(): take the live generation as the base
+            self._base = self._records.pointer()
+        if self._records.pointer() != self._base:
+            raise StoreUnavailableError(
+                f"another ingest changed the index on the Chroma server at {self.describe()} "
+                "while this one ran; nothing was switched: run the ingest again"
+            )
+
+    def commit_generation(self, gen: str) -> None:
+        """Point at `gen`, then drop generations older than the one before."""
+        with self._reachable():
+            self._lease.check()
+            self._check_base()
+            previous = self._records.pointer()
+            self._records.set_pointer(gen, previous)
+            self._base = gen
+        # The switch is done: a failed clean-up must not make the caller abort (and so drop)
+        # the live generation; the next commit prunes again and the lease expires by itself.
+        try:
+            with self._reachable():
+                self._prune(keep={gen, previous})
+                self._lease.release()
+        except StoreUnavailableError as err:
+            log.warning("old generations were not deleted: %s", err)
+
+    def abort_generation(self, gen: str) -> None:
+        """Throw away an unfinished generation (never the live one)."""
+        with self._reachable():
+            if self._records.pointer() != gen:
+                self._drop(gen)
+            self._lease.release()
+
+    def _drop(self, gen: str) -> None:
+        from chromadb.errors import NotFoundError
+
+        with contextlib.suppress(NotFoundError):
+            self._client().delete_collection(self._name(gen))
+        self._records.drop(gen)
+
+    def _prune(self, keep: set[str | None]) -> None:
+        prefix = self._name(_GEN_PREFIX)
+        gens = {
+            c.name.removeprefix(self._name(""))
+            for c in self._client().list_collections()
+            if c.name.startswith(prefix)
+        }
+        for old in sorted((gens | self._records.generations()) - keep):
+            self._drop(old)  # includes unfinished ones left by a killed ingest
+
+    # ----- manifest and catalog records ------------------------------------------------------
+    def read_manifest(self, gen: str) -> Manifest:
+        """The manifest of a generation."""
+        with self._reachable():
+            return self._records.read_manifest(gen)
+
+    def write_manifest(self, gen: str, manifest: Manifest) -> None:
+        """Write a generation's manifest."""
+        with self._reachable():
+            self._records.write_manifest(gen, manifest)
+
+    def read_catalog(self, gen: str) -> dict:
+        """Which chunk ids came from which file (and that file's digest)."""
+        with self._reachable():
+            return self._records.read_catalog(gen)
+
+    def write_catalog(self, gen: str, catalog: dict) -> None:
+        """Write a generation's catalog (in parts: it can be megabytes)."""
+        with self._reachable():
+            self._records.write_catalog(gen, catalog)
+
+    # ----- Chroma ------------------------------------------------------------------------
+    def max_batch(self) -> int:
+        """The most items one Chroma call takes (the server's limit, at most 5,000)."""
+        if self._batch is None:
+            with self._reachable():
+                self._batch = min(5000, self._client().get_max_batch_size())
+        return self._batch
+
+    def open_collection(self, gen: str):
+        """The raw Chroma collection of a generation (calls raise StoreUnavailableError)."""
+        from chromadb.errors import NotFoundError
+
+        with self._reachable():
+            try:
+                collection = self._client().get_collection(self._name(gen))
+            except NotFoundError:
+                raise IndexMissingError(
+                    f"generation {gen} is gone from {self.describe()}: run the command again"
+                ) from None
+        return _Guarded(collection, self._reachable)
+
+    def langchain_store(self, gen: str, embedder):
+        """A langchain-chroma vector store over a generation's collection (never creates it)."""
+        from langchain_chroma import Chroma
+
+        self.open_collection(gen)
+        with self._reachable():
+            return Chroma(
+                client=self._client(),
+                collection_name=self._name(gen),
+                embedding_function=embedder,
+                create_collection_if_not_exists=False,
+            )
+
+    def all_documents(self, gen: str) -> list[Document]:
+        """Every stored chunk, paged through Chroma, sorted by id."""
+        collection = self.open_collection(gen)
+        docs: list[Document] = []
+        offset, page = 0, self.max_batch()
+        while True:
+            got = collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                docs.append(Document(page_content=text, metadata=meta or {}, id=cid))
+            if len(got["ids"]) < page:
+                break
+            offset += page
+        docs.sort(key=lambda d: d.id)
+        return docs
