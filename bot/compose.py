@@ -26,6 +26,16 @@ _BOILERPLATE = re.compile(
     r"all the best|take care|cheers\b)",
     re.IGNORECASE,
 )
+# Text inside a source that addresses an AI rather than a patient is data, never an instruction,
+# and is never quoted back ("ignore previous instructions", "system prompt", "you are now ...").
+INSTRUCTION_LIKE = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|rules?|prompts?|"
+    r"guidelines|above|previous)\b|\bsystem prompt\b|\b(?:you are|act as|pretend to be)\b.{0,30}"
+    r"\b(?:ai|assistant|chatbot|model|bot|dan)\b|\b(?:assistant|chatbot|ai|language model)s?\b.{0,30}"
+    r"\b(?:must|should|will|shall)\b|\bdisclaimer\b|<\s*/?\s*(?:system|script|img|iframe)\b|"
+    r"^\s*(?:system|assistant|user)\s*:",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)*|\d+(?:\.\d+)?")
 _STOP = frozenset(
     [
@@ -212,7 +222,9 @@ def _candidates(question: str, docs: Sequence[Document], limit: int) -> list[Can
     for rank, doc in enumerate(docs):
         aid = doc.metadata.get("answer_id", doc.id)
         for position, sentence in enumerate(split_sentences(doc.page_content)):
-            if _BOILERPLATE.match(sentence) or word_count(sentence) < 3:
+            if _BOILERPLATE.match(sentence) or INSTRUCTION_LIKE.search(sentence):
+                continue
+            if word_count(sentence) < 3:
                 continue
             key = (aid, sentence)
             if key in seen:
