@@ -329,3 +329,32 @@ def test_ingest_waits_for_another_writers_lease_and_detects_a_lost_race(
         store.abort_generation(gen)
     assert store.current_generation() == "gen-0"
     assert f"{COLLECTION}__{gen}" not in _server_state(chroma_server)
+
+
+def test_answer_says_temporarily_unavailable_while_the_server_is_down(
+    chroma_server, tmp_path, embedder
+):
+    from bot import prompts
+    from bot.chain import Bot
+    from bot.settings import Settings
+
+    settings = Settings.load(
+        env={},
+        data_dir=tmp_path / "data",
+        chroma_host=chroma_server.host,
+        chroma_port=chroma_server.port,
+    )
+    index = _index(chroma_server, tmp_path, embedder)
+    assert index.sync([SEEDS]).ok
+    bot = Bot(settings, index=index)
+    assert bot.answer("How long does Botox last?").kind == "answer"
+
+    chroma_server.stop()
+    reply = bot.answer("Is Botox permanent?")
+    assert reply.kind == "unavailable"
+    assert reply.text == prompts.load("unavailable")
+    assert reply.disclaimer == prompts.disclaimer() and reply.citations == ()
+
+    chroma_server.start()
+    reply = bot.answer("Is Botox permanent?")
+    assert reply.kind == "answer" and reply.citations
