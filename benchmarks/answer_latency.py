@@ -86,12 +86,16 @@ def main() -> None:
         medquad = Settings.load(data_dir=args.medquad_dir)
         sample = [q for q, _ in medquad_sample(n=args.n + 5, seed=7)]
         results["medquad"] = measure(Bot(medquad), Bot(medquad), sample[5:], sample[:5])
-    print("| index | questions | answer() p50 ms | answer() p95 ms | baseline p50 ms | "
-          "baseline p95 ms |")
+    print(
+        "| index | questions | answer() p50 ms | answer() p95 ms | baseline p50 ms | "
+        "baseline p95 ms |"
+    )
     print("|---|---|---|---|---|---|")
     for name, r in results.items():
-        print(f"| {name} | {r['n']} | {r['answer_p50']:.1f} | {r['answer_p95']:.1f} | "
-              f"{r['baseline_p50']:.1f} | {r['baseline_p95']:.1f} |")
+        print(
+            f"| {name} | {r['n']} | {r['answer_p50']:.1f} | {r['answer_p95']:.1f} | "
+            f"{r['baseline_p50']:.1f} | {r['baseline_p95']:.1f} |"
+        )
     if args.out:
         args.out.write_text(json.dumps(results, indent=2))
 

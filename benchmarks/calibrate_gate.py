@@ -44,9 +44,11 @@ def main() -> None:
             print(f"  {score:.3f}  {question}")
     lowest_in = scores["answer"][0][0]
     highest_out = scores["abstain"][-1][0]
-    print(f"\nthreshold MIN_TOP_COSINE = {gate.MIN_TOP_COSINE}: "
-          f"margin {lowest_in - gate.MIN_TOP_COSINE:+.3f} below the weakest in-scope question, "
-          f"{gate.MIN_TOP_COSINE - highest_out:+.3f} above the strongest out-of-scope one")
+    print(
+        f"\nthreshold MIN_TOP_COSINE = {gate.MIN_TOP_COSINE}: "
+        f"margin {lowest_in - gate.MIN_TOP_COSINE:+.3f} below the weakest in-scope question, "
+        f"{gate.MIN_TOP_COSINE - highest_out:+.3f} above the strongest out-of-scope one"
+    )
 
 
 if __name__ == "__main__":

@@ -22,6 +22,11 @@ DOCS = {
     "max_question_chars": ("BOT_MAX_QUESTION_CHARS", "longest question accepted (default 2000)"),
     "host": ("BOT_HOST", "address the app listens on (default 127.0.0.1)"),
     "port": ("BOT_PORT", "port the app listens on (default 7860)"),
+    "allowed_origins": (
+        "BOT_ALLOWED_ORIGINS",
+        "comma-separated origins allowed to embed the chat and call the API (default: none)",
+    ),
+    "rate_limit": ("BOT_RATE_LIMIT", "questions per minute allowed from one client (default 30)"),
 }
 
 
@@ -39,6 +44,8 @@ class Settings:
     max_question_chars: int = 2000
     host: str = "127.0.0.1"
     port: int = 7860
+    allowed_origins: str = ""
+    rate_limit: int = 30
 
     @classmethod
     def load(cls, env: dict[str, str] | None = None, **overrides) -> Settings:

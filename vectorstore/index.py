@@ -10,6 +10,7 @@ index untouched and queryable.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -72,6 +73,7 @@ class Index:
         self.max_words = max_words
         self._reader = None
         self._reader_generation: str | None = None
+        self._reader_lock = threading.Lock()  # app threads must not open the client twice
 
     # ----- generations -------------------------------------------------------------------
     def current_generation(self) -> str | None:
@@ -122,11 +124,12 @@ class Index:
         gen = self.current_generation()
         if gen is None:
             self.manifest()  # raises IndexMissingError with the message
-        if self._reader is None or gen != self._reader_generation:
-            self.check_compatible()
-            self._reader = self.store.langchain_store(gen, self.embedder)
-            self._reader_generation = gen
-        return self._reader
+        with self._reader_lock:
+            if self._reader is None or gen != self._reader_generation:
+                self.check_compatible()
+                self._reader = self.store.langchain_store(gen, self.embedder)
+                self._reader_generation = gen
+            return self._reader
 
     def search(self, query: str, k: int = 5) -> list[tuple[Document, float]]:
         """Dense search: the k nearest chunks with cosine similarity (higher is closer)."""
@@ -143,7 +146,9 @@ class Index:
     def documents(self) -> list[Document]:
         """Every chunk as a LangChain Document (id set), in id order."""
         self.vectorstore()
-        return self.store.all_documents(self._reader_generation)
+        with self._reader_lock:
+            generation = self._reader_generation
+        return self.store.all_documents(generation)
 
     # ----- writing -----------------------------------------------------------------------
     def sync(

@@ -7,6 +7,7 @@ import fcntl
 import json
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -41,6 +42,7 @@ class ChromaStore:
         self.root = Path(root)
         self.collection = collection
         self._clients: dict[str, object] = {}
+        self._clients_lock = threading.RLock()
 
     def describe(self) -> str:
         """Where the index lives, for messages."""
@@ -128,13 +130,14 @@ class ChromaStore:
 
     # ----- Chroma ------------------------------------------------------------------------
     def _client(self, gen: str):
-        if gen not in self._clients:
-            import chromadb
+        with self._clients_lock:  # two threads must not open one folder twice
+            if gen not in self._clients:
+                import chromadb
 
-            self._clients[gen] = chromadb.PersistentClient(
-                path=str(self._path(gen) / "chroma"), settings=_chroma_settings()
-            )
-        return self._clients[gen]
+                self._clients[gen] = chromadb.PersistentClient(
+                    path=str(self._path(gen) / "chroma"), settings=_chroma_settings()
+                )
+            return self._clients[gen]
 
     def _close(self, gen: str) -> None:
         client = self._clients.pop(gen, None)

@@ -1,0 +1,143 @@
+"""`POST /api/ask`: the JSON API, answering through the same `Bot.answer` as the chat page."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from webapp.ratelimit import BUSY_MESSAGE, RateLimiter
+
+MAX_HISTORY = 50
+
+
+class Message(BaseModel):
+    """One earlier chat message."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["user", "assistant"]
+    content: StrictStr
+
+
+class AskRequest(BaseModel):
+    """A question, with the conversation so far for follow-ups."""
+
+    model_config = ConfigDict(extra="forbid")
+    question: StrictStr = Field(description="the patient's question")
+    history: list[Message | tuple[StrictStr, StrictStr]] = Field(
+        default_factory=list,
+        max_length=MAX_HISTORY,
+        description='earlier messages: {"role": "user"|"assistant", "content": str} '
+        "or [user, assistant] pairs",
+    )
+
+
+class CitationOut(BaseModel):
+    """A numbered source: the doctor, what they were asked, their answer and the quoted part."""
+
+    model_config = ConfigDict(extra="allow")
+    marker: int
+    attribution: str
+    page_question: str
+    quote: list[str]
+    answer_text: str
+    url: str | None = None
+
+
+class AskResponse(BaseModel):
+    """A reply: text with [n] markers, its sources, the disclaimer, and what kind of reply it is."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    text: str
+    citations: list[CitationOut]
+    disclaimer: str
+    abstained: bool
+    triage: str | None
+    kind: str
+
+
+class ErrorOut(BaseModel):
+    """What was wrong with the request."""
+
+    error: str
+
+
+def client_key(request: Request) -> str:
+    """The client the rate limit applies to: its IP address (proxies' headers are not trusted)."""
+    return request.client.host if request.client else "unknown"
+
+
+def _describe(errors: list) -> str:
+    """One readable line from pydantic's validation errors."""
+    first = errors[0] if errors else {}
+    where = [str(p) for p in first.get("loc", ()) if p != "body"]
+    kind = first.get("type", "")
+    if kind == "json_invalid":
+        return "the request body is not valid JSON"
+    if where[:1] == ["question"] or (not where and kind == "missing"):
+        if kind == "missing":
+            return 'missing "question": send {"question": "your question"}'
+        return '"question" must be a string'
+    if where[:1] == ["history"]:
+        return (
+            '"history" must be a list of {"role": "user"|"assistant", "content": "..."} '
+            f"objects or [user, assistant] string pairs, at most {MAX_HISTORY}"
+        )
+    if kind == "extra_forbidden":
+        return f"unknown field {where[-1]!r}: only question and history are accepted"
+    if kind in {"model_attributes_type", "dict_type"}:
+        return 'the body must be a JSON object like {"question": "your question"}'
+    return first.get("msg", "invalid request")
+
+
+def install_error_handler(app: FastAPI) -> None:
+    """Turn FastAPI's 422 validation errors into 400 with one clear message."""
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"error": _describe(list(exc.errors()))}, status_code=400)
+
+
+def api_router(bot, limiter: RateLimiter) -> APIRouter:
+    """The /api routes bound to one bot and one rate limiter."""
+    router = APIRouter(prefix="/api", tags=["api"])
+    limit = bot.settings.max_question_chars
+
+    def check_rate(request: Request) -> None:
+        key = client_key(request)
+        if not limiter.allow(key):
+            wait = max(1, limiter.retry_after(key))
+            raise HTTPException(
+                429, f"{BUSY_MESSAGE} (retry in {wait} s)", {"Retry-After": str(wait)}
+            )
+
+    @router.post(
+        "/ask",
+        response_model=AskResponse,
+        responses={400: {"model": ErrorOut}, 429: {"model": ErrorOut}},
+        summary="Answer a question from doctors' published answers",
+    )
+    async def ask(body: AskRequest, request: Request) -> dict:
+        """Answer one question; the reply cites the doctors and always carries the disclaimer."""
+        check_rate(request)
+        question = body.question.strip()
+        if not question:
+            raise HTTPException(400, '"question" is empty: type a question')
+        if len(question) > limit:
+            raise HTTPException(400, f'"question" is longer than {limit} characters: shorten it')
+        history = [m.model_dump() if isinstance(m, Message) else list(m) for m in body.history]
+        reply = await run_in_threadpool(bot.answer, question, history)
+        return reply.to_dict()
+
+    return router
+
+
+async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """HTTP errors as {"error": message}, keeping headers such as Retry-After."""
+    return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)

@@ -1,0 +1,290 @@
+"""The Gradio chat page: a streamed, cited conversation rendered by webapp.render."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+
+import gradio as gr
+
+from bot import prompts
+from bot.reply import FinalEvent, Reply, TokenEvent
+from webapp.feedback import FeedbackStore
+from webapp.ratelimit import BUSY_MESSAGE, RateLimiter
+from webapp.render import FEEDBACK_REASONS, Turn, render_banner, render_transcript
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = (
+    "How long does Botox last?",
+    "Can side effects from Botox be permanent?",
+    "My eyelid is drooping after Botox. Will it get better?",
+    "Is there a way to reverse Botox?",
+)
+STREAM_EVERY = 0.05  # seconds between UI updates while streaming, so long replies stay cheap
+
+# Runs once in the browser: markers open their source card, rating buttons report to Python,
+# and a new question or reply is scrolled to its start (not the bottom of a long reply).
+TRANSCRIPT_JS = """
+function scroller() {
+  for (let n = element.parentElement; n; n = n.parentElement) {
+    if (/(auto|scroll)/.test(getComputedStyle(n).overflowY)) return n;
+  }
+  return null;
+}
+function reveal(node) {
+  // Scroll only the conversation box, never the host page around an embedded chat.
+  const box = scroller();
+  if (box) box.scrollTop += node.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+}
+let shown = null;
+watch('value', () => {
+  const bots = element.querySelectorAll('article.msg.bot');
+  const last = bots[bots.length - 1];
+  const key = last ? (last.dataset.reply || 'pending' + bots.length) : null;
+  if (key === shown) return;
+  shown = key;
+  const asked = element.querySelectorAll('article.msg.user');
+  if (asked.length) reveal(asked[asked.length - 1]);
+});
+element.addEventListener('click', (ev) => {
+  const cite = ev.target.closest('a.cite');
+  if (cite) {
+    ev.preventDefault();
+    const card = element.querySelector('#' + CSS.escape(cite.dataset.src));
+    if (card) {
+      card.open = true;
+      reveal(card);
+      card.querySelector('summary').focus({preventScroll: true});
+    }
+    return;
+  }
+  const thumb = ev.target.closest('button.fb-btn');
+  if (thumb) {
+    const id = thumb.dataset.reply;
+    if (thumb.dataset.fb === 'up') {
+      trigger('feedback', {reply_id: id, rating: 'up', reason: ''});
+      return;
+    }
+    const box = element.querySelector('#fbr-' + CSS.escape(id));
+    box.hidden = !box.hidden;
+    thumb.setAttribute('aria-expanded', String(!box.hidden));
+    if (!box.hidden) box.querySelector('input').focus();
+    return;
+  }
+  const send = ev.target.closest('button.fb-send');
+  if (send) {
+    const picked = send.closest('.fb-reasons').querySelector('input:checked');
+    trigger('feedback', {reply_id: send.dataset.reply, rating: 'down',
+                         reason: picked ? picked.value : ''});
+  }
+});
+"""
+TRANSCRIPT_TEMPLATE = (
+    '<div class="transcript" role="log" aria-label="Conversation" aria-live="polite">${value}</div>'
+)
+
+
+def _client(request: gr.Request | None) -> str:
+    client = getattr(request, "client", None)
+    return getattr(client, "host", None) or "unknown"
+
+
+def _history(turns: list[Turn]) -> list[dict]:
+    """Earlier finished turns as chat messages, for follow-up questions."""
+    messages = []
+    for turn in turns:
+        if turn.reply is not None and turn.rateable:
+            messages.append({"role": "user", "content": turn.question})
+            messages.append({"role": "assistant", "content": turn.reply.text})
+    return messages
+
+
+class ChatHandlers:
+    """The page's event handlers, bound to one bot, feedback store and rate limiter."""
+
+    def __init__(self, bot, feedback: FeedbackStore, limiter: RateLimiter) -> None:
+        self.bot = bot
+        self.feedback = feedback
+        self.limiter = limiter
+        self.limit = bot.settings.max_question_chars
+
+    def _stream(self, question: str, turns: list[Turn], request) -> Iterator[tuple]:
+        """Append a turn and yield (transcript, turns, reply dict or skip) as the reply arrives."""
+        # Only what fits the limit is shown back; the bot itself refuses over-long questions.
+        shown = question if len(question) <= self.limit else question[: self.limit] + "…"
+        turn = Turn(question=shown)
+        history = _history(turns)
+        turns = [*turns, turn]
+        if not self.limiter.allow(_client(request)):
+            turn.reply = Reply(
+                text=BUSY_MESSAGE, disclaimer=prompts.disclaimer(), kind="unavailable"
+            )
+            turn.rateable = False
+            yield render_transcript(turns), turns, turn.reply.to_dict()
+            return
+        yield render_transcript(turns), turns, gr.skip()
+        last = time.monotonic()
+        for event in self.bot.stream(question, history):
+            if isinstance(event, TokenEvent):
+                turn.streamed += event.text
+                if time.monotonic() - last >= STREAM_EVERY:
+                    last = time.monotonic()
+                    yield render_transcript(turns), turns, gr.skip()
+            elif isinstance(event, FinalEvent):
+                turn.reply = event.reply
+        if turn.reply is None:  # the bot always ends with a FinalEvent; this is a safety net
+            turn.reply = Reply(
+                text=prompts.load("error"), disclaimer=prompts.disclaimer(), kind="error"
+            )
+        yield render_transcript(turns), turns, turn.reply.to_dict()
+
+    def chat(self, question: str, turns: list[Turn] | None, request: gr.Request) -> Iterator[tuple]:
+        """Answer a question, streaming the reply into the conversation."""
+        turns = list(turns or [])
+        if not isinstance(question, str) or not question.strip():
+            yield render_transcript(turns), turns, "", gr.skip()
+            return
+        for html, new_turns, reply in self._stream(question, turns, request):
+            yield html, new_turns, "", reply
+
+    def retry(self, turns: list[Turn] | None, request: gr.Request) -> Iterator[tuple]:
+        """Ask the last question again, replacing its reply."""
+        turns = list(turns or [])
+        if not turns:
+            yield render_transcript(turns), turns, gr.skip()
+            return
+        last = turns.pop()
+        yield from self._stream(last.question, turns, request)
+
+    def clear(self) -> tuple:
+        """Start a new conversation."""
+        return render_transcript([]), [], "", None
+
+    def rate(self, turns: list[Turn] | None, evt: gr.EventData) -> tuple:
+        """Save a thumbs up/down (with an optional reason) for one reply of this session."""
+        turns = list(turns or [])
+        data = evt._data if isinstance(getattr(evt, "_data", None), dict) else {}
+        rating, reason = data.get("rating"), data.get("reason") or None
+        if rating not in {"up", "down"} or (reason is not None and reason not in FEEDBACK_REASONS):
+            return gr.skip(), gr.skip()
+        # Only a reply shown in this very session can be rated: ids from elsewhere are ignored.
+        turn = next(
+            (t for t in turns if t.reply is not None and t.reply.id == data.get("reply_id")), None
+        )
+        if turn is None or not turn.rateable or turn.feedback:
+            return gr.skip(), gr.skip()
+        self.feedback.record(turn.reply, rating, reason, question=turn.question)
+        turn.feedback = rating
+        return render_transcript(turns), turns
+
+
+def build_chat(
+    bot,
+    *,
+    compact: bool = False,
+    feedback: FeedbackStore | None = None,
+    limiter: RateLimiter | None = None,
+) -> gr.Blocks:
+    """The chat page (compact=True: the embeddable widget) for one bot."""
+    settings = bot.settings
+    handlers = ChatHandlers(
+        bot,
+        feedback or FeedbackStore.in_folder(settings.data_dir),
+        limiter or RateLimiter(settings.rate_limit),
+    )
+    with gr.Blocks(title="Ask the doctors' answers", fill_width=compact) as page:
+        with gr.Column(elem_classes=["embed-mode"] if compact else []):
+            gr.HTML(
+                "<header><h1>Ask the doctors' answers</h1>"
+                + (
+                    ""
+                    if compact
+                    else "<p>Replies quote only doctors' published answers and name "
+                    "the doctor behind every statement.</p>"
+                )
+                + "</header>",
+                elem_classes=["app-header", "plain-html"],
+                js_on_load=None,
+            )
+            gr.HTML(
+                render_banner(prompts.disclaimer()), js_on_load=None, elem_classes=["plain-html"]
+            )
+            turns = gr.State([])
+            transcript = gr.HTML(
+                render_transcript([]),
+                html_template=TRANSCRIPT_TEMPLATE,
+                js_on_load=TRANSCRIPT_JS,
+                apply_default_css=False,
+                autoscroll=False,  # TRANSCRIPT_JS scrolls to the newest question instead
+                # Room for the rest of the page, so the question box stays in view.
+                max_height="max(200px, calc(100vh - 335px))"
+                if compact
+                else "max(320px, calc(100vh - 400px))",
+                elem_id="transcript",
+                elem_classes=["plain-html"],
+            )
+            question = gr.Textbox(
+                label="Your question",
+                placeholder="Type a question about Botox, then press Enter",
+                lines=1,
+                max_lines=6,
+                max_length=settings.max_question_chars,
+                autofocus=not compact,
+                elem_id="question",
+            )
+            with gr.Row(elem_classes=["controls"]):
+                size = "sm" if compact else "md"
+                send = gr.Button("Send", variant="primary", size=size, min_width=70)
+                retry = gr.Button("Retry", size=size, min_width=70)
+                clear = gr.Button("Clear", size=size, min_width=70)
+            reply = gr.JSON(visible=False, label="Reply")
+            with (
+                gr.Accordion("Example questions", open=not compact),
+                gr.Row(elem_classes=["examples-row"]),
+            ):
+                examples = [gr.Button(q, size="sm", min_width=160) for q in EXAMPLES]
+            if not compact:
+                gr.HTML(
+                    '<p class="privacy-note">Feedback is stored with e-mail addresses and phone '
+                    "numbers removed. Please do not type your name or other personal details.</p>",
+                    js_on_load=None,
+                    elem_classes=["plain-html"],
+                )
+
+        chat_outputs = [transcript, turns, question, reply]
+        gr.on(
+            [question.submit, send.click],
+            handlers.chat,
+            [question, turns],
+            chat_outputs,
+            api_name="chat",
+            show_progress="hidden",
+        )
+        for example in examples:
+            example.click(
+                handlers.chat,
+                [example, turns],
+                chat_outputs,
+                api_visibility="private",
+                show_progress="hidden",
+            )
+        retry.click(
+            handlers.retry,
+            [turns],
+            [transcript, turns, reply],
+            api_visibility="private",
+            show_progress="hidden",
+        )
+        clear.click(
+            handlers.clear, None, chat_outputs, api_visibility="private", show_progress="hidden"
+        )
+        transcript.feedback(
+            handlers.rate,
+            [turns],
+            [transcript, turns],
+            api_visibility="private",
+            show_progress="hidden",
+        )
+    return page

@@ -1,0 +1,90 @@
+"""Thumbs up/down feedback on replies, kept in SQLite under the data folder, redacted first."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.redact import redact
+from bot.reply import Reply
+from webapp.render import FEEDBACK_REASONS
+
+FILE_NAME = "feedback.sqlite3"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at TEXT NOT NULL,
+    reply_id TEXT NOT NULL,
+    rating TEXT NOT NULL CHECK (rating IN ('up', 'down')),
+    reason TEXT,
+    kind TEXT NOT NULL,
+    question TEXT NOT NULL,
+    reply_text TEXT NOT NULL,
+    citations TEXT NOT NULL
+)
+"""
+
+
+class FeedbackStore:
+    """Appends one row per rating; e-mail addresses and phone numbers never reach the file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._ready = False
+
+    @classmethod
+    def in_folder(cls, data_dir: Path) -> FeedbackStore:
+        """The store kept in the data folder (created on the first write, not before)."""
+        return cls(Path(data_dir) / FILE_NAME)
+
+    def _connect(self) -> sqlite3.Connection:
+        if not self._ready:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=10)
+        if not self._ready:
+            conn.execute(SCHEMA)
+            self._ready = True
+        return conn
+
+    def record(
+        self, reply: Reply, rating: str, reason: str | None = None, question: str = ""
+    ) -> int:
+        """Save a rating of a reply; returns the row id. Refuses unknown ratings and reasons."""
+        if rating not in {"up", "down"}:
+            raise ValueError(f"rating must be 'up' or 'down', not {rating!r}")
+        if reason is not None and reason not in FEEDBACK_REASONS:
+            raise ValueError(f"reason must be one of {', '.join(FEEDBACK_REASONS)}")
+        citations = [
+            {
+                "marker": c.marker,
+                "page_id": c.page_id,
+                "answer_id": c.answer_id,
+                "attribution": c.attribution,
+                "quote": [redact(q) for q in c.quote],
+                "url": c.url,
+            }
+            for c in reply.citations
+        ]
+        row = (
+            datetime.now(UTC).isoformat(timespec="seconds"),
+            reply.id,
+            rating,
+            reason,
+            reply.kind,
+            redact(question or reply.question),
+            redact(reply.text),
+            json.dumps(citations, ensure_ascii=False),
+        )
+        with self._lock, self._connect() as conn:
+            cursor = conn.execute(
+                "INSERT INTO feedback (created_at, reply_id, rating, reason, kind, question,"
+                " reply_text, citations) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+            row_id = int(cursor.lastrowid or 0)
+        conn.close()
+        return row_id

@@ -1,0 +1,89 @@
+"""`build_app(bot)`: one FastAPI app serving the chat page, the widget and the JSON API."""
+
+from __future__ import annotations
+
+import gradio as gr
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import RedirectResponse, Response
+from starlette.exceptions import HTTPException
+
+from webapp.api import api_router, http_error, install_error_handler
+from webapp.chat import build_chat
+from webapp.feedback import FeedbackStore
+from webapp.ratelimit import RateLimiter
+from webapp.security import MAX_BODY_BYTES, BodyLimit, SecurityHeaders, parse_origins
+from webapp.style import CSS, theme
+from webapp.widget import WIDGET_JS
+
+CONCURRENCY = 2  # answers computed at once per page; the machine's cores are the real limit
+QUEUE_SIZE = 64  # chat events waiting beyond this are refused with Gradio's "queue is full"
+
+
+def build_app(
+    bot,
+    *,
+    feedback: FeedbackStore | None = None,
+    limiter: RateLimiter | None = None,
+) -> FastAPI:
+    """The whole web app for one bot: `/` chat, `/embed/` widget chat, `/api/ask`, `/docs`."""
+    settings = bot.settings
+    origins = parse_origins(settings.allowed_origins)
+    feedback = feedback or FeedbackStore.in_folder(settings.data_dir)
+    limiter = limiter or RateLimiter(settings.rate_limit)
+
+    app = FastAPI(
+        title="Doctor-answers bot",
+        description="Answers only from doctors' published answers, citing the doctor behind "
+        "each statement, always with a medical disclaimer.",
+        version="1",
+        redoc_url=None,
+    )
+    install_error_handler(app)
+    app.add_exception_handler(HTTPException, http_error)
+    app.include_router(api_router(bot, limiter))
+
+    @app.get("/widget.js", include_in_schema=False)
+    def widget_js() -> Response:
+        """The floating chat bubble for host pages."""
+        return Response(
+            WIDGET_JS,
+            media_type="text/javascript; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=300"},
+        )
+
+    @app.get("/embed", include_in_schema=False)
+    def embed_slash() -> RedirectResponse:
+        """The widget chat lives at /embed/ (its assets are relative to that folder)."""
+        return RedirectResponse("/embed/", status_code=307)
+
+    # Added innermost first: SecurityHeaders wraps everything, so refusals get headers too.
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(origins),  # an explicit list: other origins are never echoed
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type"],
+        allow_credentials=False,
+        max_age=600,
+    )
+    app.add_middleware(SecurityHeaders, origins=origins)
+
+    # /embed must be mounted before /, which would otherwise take every path.
+    for path, compact in (("/embed", True), ("/", False)):
+        page = build_chat(bot, compact=compact, feedback=feedback, limiter=limiter)
+        page.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+        gr.mount_gradio_app(
+            app,
+            page,
+            path=path,
+            server_name=settings.host,
+            server_port=settings.port,
+            footer_links=[] if compact else ["api"],
+            run_history=False,  # patients' questions are not kept in the browser either
+            max_file_size=MAX_BODY_BYTES,
+            show_error=False,
+            theme=theme(),
+            css=CSS,
+        )
+    return app
