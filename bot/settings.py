@@ -27,6 +27,7 @@ DOCS = {
         "comma-separated origins allowed to embed the chat and call the API (default: none)",
     ),
     "rate_limit": ("BOT_RATE_LIMIT", "questions per minute allowed from one client (default 30)"),
+    "queue_size": ("BOT_QUEUE_SIZE", "questions waiting at once before 'busy' (default 64)"),
 }
 
 
@@ -46,6 +47,7 @@ class Settings:
     port: int = 7860
     allowed_origins: str = ""
     rate_limit: int = 30
+    queue_size: int = 64
 
     @classmethod
     def load(cls, env: dict[str, str] | None = None, **overrides) -> Settings:

@@ -201,3 +201,38 @@ def test_gradio_endpoint_enforces_the_question_limit(server):
     *_, reply = Client(f"{server}/", verbose=False).predict("why " * 600, api_name="/chat")
     assert reply["kind"] == "rejected"
     assert "longer than 2000 characters" in reply["text"]
+
+
+def test_an_over_long_emergency_still_gets_the_emergency_reply(client):
+    question = "I had botox last week. " * 120 + "Now I cannot breathe and my throat is closing."
+    got = client.post("/api/ask", json={"question": question})
+    assert got.status_code == 200, got.text
+    data = got.json()
+    assert data["triage"] == "emergency" and data["text"].startswith("**Call 911")
+
+
+def test_queue_full_answers_429_busy(data_dir, embedder):
+    with TestClient(make_app(data_dir, embedder, queue_size=1)) as busy_client:
+        import threading
+
+        started, release = threading.Event(), threading.Event()
+        bot = busy_client.app.state.bot
+        original = bot.answer
+
+        def slow(*args, **kwargs):
+            started.set()
+            release.wait(30)
+            return original(*args, **kwargs)
+
+        bot.answer = slow
+        results = []
+        worker = threading.Thread(
+            target=lambda: results.append(busy_client.post("/api/ask", json={"question": QUESTION}))
+        )
+        worker.start()
+        assert started.wait(30)
+        second = busy_client.post("/api/ask", json={"question": QUESTION})
+        release.set()
+        worker.join(60)
+        assert second.status_code == 429 and "busy" in second.json()["error"].lower()
+        assert results and results[0].status_code == 200

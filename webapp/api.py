@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from bot.safety import TRIAGE_MAX_CHARS
 from webapp.ratelimit import BUSY_MESSAGE, RateLimiter
 
 MAX_HISTORY = 50
@@ -108,6 +109,7 @@ def api_router(bot, limiter: RateLimiter) -> APIRouter:
     """The /api routes bound to one bot and one rate limiter."""
     router = APIRouter(prefix="/api", tags=["api"])
     limit = bot.settings.max_question_chars
+    in_flight = [0]  # answers being computed or waiting for a thread; bounded by queue_size
 
     def check_rate(request: Request) -> None:
         key = client_key(request)
@@ -129,10 +131,25 @@ def api_router(bot, limiter: RateLimiter) -> APIRouter:
         question = body.question.strip()
         if not question:
             raise HTTPException(400, '"question" is empty: type a question')
-        if len(question) > limit:
+        if len(question) > TRIAGE_MAX_CHARS:
             raise HTTPException(400, f'"question" is longer than {limit} characters: shorten it')
+        if in_flight[0] >= bot.settings.queue_size:
+            raise HTTPException(429, BUSY_MESSAGE, {"Retry-After": "2"})
         history = [m.model_dump() if isinstance(m, Message) else list(m) for m in body.history]
-        reply = await run_in_threadpool(bot.answer, question, history)
+        in_flight[0] += 1
+        try:
+            # The chain triages before it applies the length limit, so an over-long message
+            # describing an emergency still gets the emergency reply rather than a 400.
+            reply = await run_in_threadpool(bot.answer, question, history)
+        finally:
+            in_flight[0] -= 1
+        if reply.kind == "rejected":
+            raise HTTPException(
+                400,
+                f'"question" is longer than {limit} characters: shorten it'
+                if len(question) > limit
+                else reply.text,
+            )
         return reply.to_dict()
 
     return router

@@ -17,7 +17,6 @@ from webapp.style import CSS, theme
 from webapp.widget import WIDGET_JS
 
 CONCURRENCY = 2  # answers computed at once per page; the machine's cores are the real limit
-QUEUE_SIZE = 64  # chat events waiting beyond this are refused with Gradio's "queue is full"
 
 
 def build_app(
@@ -39,6 +38,7 @@ def build_app(
         version="1",
         redoc_url=None,
     )
+    app.state.bot = bot  # the one bot every route answers with
     install_error_handler(app)
     app.add_exception_handler(HTTPException, http_error)
     app.include_router(api_router(bot, limiter))
@@ -72,7 +72,7 @@ def build_app(
     # /embed must be mounted before /, which would otherwise take every path.
     for path, compact in (("/embed", True), ("/", False)):
         page = build_chat(bot, compact=compact, feedback=feedback, limiter=limiter)
-        page.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+        page.queue(default_concurrency_limit=CONCURRENCY, max_size=bot.settings.queue_size)
         gr.mount_gradio_app(
             app,
             page,
