@@ -6,6 +6,7 @@ is then checked sentence by sentence by bot.verify before a patient sees it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from typing import Protocol
 
@@ -13,6 +14,8 @@ from bot import prompts
 from bot.settings import Settings
 from bot.sources import AnswerRef
 from vectorstore.errors import SettingsError
+
+MAX_TOKENS = 300  # a reply is at most 5 short sentences; a rambling model is cut off here
 
 
 class Generator(Protocol):
@@ -57,7 +60,10 @@ class OpenAICompatible:
             model=settings.llm_model,
             api_key=settings.llm_api_key or "not-needed",
             temperature=0.0,
-            max_tokens=300,
+            # Sent as plain `max_tokens`: ChatOpenAI renames its own max_tokens to OpenAI's newer
+            # `max_completion_tokens`, which llama.cpp's server (and other compatible servers)
+            # ignore, so a rambling model would write until its context is full.
+            extra_body={"max_tokens": MAX_TOKENS},
             timeout=timeout,
             max_retries=1,
             streaming=True,
@@ -83,6 +89,10 @@ class LlamaCppInProcess:
             raise SettingsError(
                 f"the llamacpp backend needs BOT_LLM_MODEL=<path to a .gguf>; {path} is not a file"
             )
+        # llama.cpp's OpenMP threads busy-wait between steps; on a CPU shared with the embedder
+        # and other processes that made a reply ~6x slower (168 s vs 27 s on 2 busy cores). It
+        # only takes effect if set before llama_cpp loads the OpenMP runtime.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             from llama_cpp import Llama
         except ImportError:
@@ -96,7 +106,7 @@ class LlamaCppInProcess:
         roles = {"system": "system", "human": "user"}
         messages = [{"role": roles[r], "content": c} for r, c in messages_for(question, sources)]
         for part in self.llm.create_chat_completion(
-            messages, temperature=0.0, max_tokens=300, stream=True
+            messages, temperature=0.0, max_tokens=MAX_TOKENS, stream=True
         ):
             delta = part["choices"][0].get("delta", {}).get("content")
             if delta:

@@ -41,12 +41,13 @@ _PATTERNS = [
     r"\bwhere (?:do|should|can) i (?:inject|put the needle|stick)\b",
     r"\bhow (?:deep|far|many times) (?:do|should|can) i (?:inject|insert|go)\b",
     r"\b(?:bought|ordered|got)\b[^.?!]{0,30}\b(?:online|amazon|ebay|alibaba|overseas|from a "
-    r"friend|(?:a|the) website|the internet|instagram|facebook)\b[^.?!]{0,60}\b(?:inject|use|dose|how)\b",
+    r"friend|(?:a|the) website|the internet|instagram|facebook)\b[^.?!]{0,60}"
+    r"\b(?:inject|use|dose|how)\b",
     # A personal dose: "how many units should I get", "what dose is right for me".
     rf"\bhow (?:many|much) (?!{_NOT_AMOUNTS})(?:\w+ ){{0,3}}?(?:should|do|can|must|would|could) "
-    rf"{_ME}\b"
-    rf"(?! (?:doctor|injector|nurse|provider|derm\w*|surgeon)\b)[^.?!]{{0,30}}"
-    r"\b(?:get|take|use|inject|have|need|ask for|request|start (?:with|on)|be (?:getting|taking))\b",
+    rf"{_ME}\b(?! (?:doctor|injector|nurse|provider|derm\w*|surgeon)\b)[^.?!]{{0,30}}"
+    r"\b(?:get|take|use|inject|have|need|ask for|request|start (?:with|on)|"
+    r"be (?:getting|taking))\b",
     rf"\bwhat (?:dose|dosage|amount|strength|number of units) (?:\w+ ){{0,3}}?(?:should|do|can|"
     rf"would|must) {_ME}\b",
     r"\b(?:dose|dosage|units?|amount) (?:is|would be|are) (?:right|best|safe|ok|good) for me\b",

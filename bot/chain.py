@@ -136,15 +136,26 @@ class Bot:
     def _compose(self, state: State) -> State:
         docs: list[Document] = state["docs"]
         if self.generator is not None:
-            state["draft"], state["answers"] = self._generate(state["standalone"], docs)
-            state["backend"] = self.generator.name
-            return state
+            try:
+                state["draft"], state["answers"] = self._generate(state["standalone"], docs)
+                state["backend"] = self.generator.name
+                return state
+            except Exception as err:  # a model endpoint that is down or slow is expected
+                # The doctors' answers are still here: quote them rather than fail the patient.
+                log.warning(
+                    "generative backend %s failed (%s); quoting doctors instead",
+                    self.generator.name,
+                    err,
+                )
+                state["generator_failed"] = True
         composition = self.composer.compose(
             state["standalone"], docs, self.embed_query(state["standalone"])
         )
         state["draft"], state["answers"] = render(composition, docs)
         state["composition"] = composition
-        state["backend"] = "extractive"
+        state["backend"] = (
+            f"{self.generator.name}+fallback" if state.get("generator_failed") else "extractive"
+        )
         return state
 
     def _generate(self, question: str, docs: list[Document]) -> tuple[str, dict]:
@@ -155,8 +166,8 @@ class Bot:
     def _verify(self, state: State) -> State:
         answers: dict[int, AnswerRef] = state["answers"]
         checked = self.verifier.check(state["draft"], {m: a.text for m, a in answers.items()})
-        fell_back = False
-        if state["backend"] != "extractive" and checked.kept < max(1, len(checked.dropped)):
+        fell_back = bool(state.get("generator_failed"))
+        if state.get("composition") is None and checked.kept < max(1, len(checked.dropped)):
             # Too little of the model's reply is supported: quote the doctors instead.
             composition = self.composer.compose(
                 state["standalone"], state["docs"], self.embed_query(state["standalone"])
@@ -186,7 +197,8 @@ class Bot:
             kind="answer",
             text=text,
             citations=citations,
-            backend=state["backend"] + ("+fallback" if fell_back else ""),
+            backend=state["backend"]
+            + ("+fallback" if fell_back and "+fallback" not in state["backend"] else ""),
             verification=Verification(
                 checked.kept, len(checked.dropped), checked.dropped, fell_back
             ),

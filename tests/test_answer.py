@@ -155,6 +155,16 @@ class _Babbler:
         yield "Botox cures migraines forever in one day [1]. Drink lemon water daily [2]."
 
 
+class _Unreachable:
+    """A generative backend whose endpoint is down."""
+
+    name = "unreachable"
+
+    def stream(self, question, sources):
+        raise ConnectionError("connection refused")
+        yield ""
+
+
 def test_every_path_carries_the_disclaimer(seed_bot):
     disclaimer = prompts.disclaimer()
     replies = {
@@ -172,6 +182,8 @@ def test_every_path_carries_the_disclaimer(seed_bot):
     replies["unavailable"] = down_bot.answer("How long does Botox last?")
     fallback = Bot(seed_bot.settings, index=seed_bot.index, generator=_Babbler())
     replies["fallback"] = fallback.answer("How long does Botox last?")
+    down_model = Bot(seed_bot.settings, index=seed_bot.index, generator=_Unreachable(), strict=True)
+    replies["model_down"] = down_model.answer("How long does Botox last?")
     for path, reply in replies.items():
         assert reply.disclaimer == disclaimer, path
     assert replies["answer"].kind == "answer"
@@ -185,6 +197,10 @@ def test_every_path_carries_the_disclaimer(seed_bot):
     assert "lemon" not in fb.text and "migraines" not in fb.text
     assert any("lemon" in d for d in fb.verification.dropped_sentences)
     _assert_grounded(fb)
+    down = replies["model_down"]
+    assert down.kind == "answer" and down.backend == "unreachable+fallback"
+    assert down.verification.fell_back
+    _assert_grounded(down)
 
 
 def test_strict_bot_raises_unexpected_errors(seed_bot):
