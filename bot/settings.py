@@ -28,6 +28,7 @@ DOCS = {
     ),
     "rate_limit": ("BOT_RATE_LIMIT", "questions per minute allowed from one client (default 30)"),
     "queue_size": ("BOT_QUEUE_SIZE", "questions waiting at once before 'busy' (default 64)"),
+    "retention_days": ("BOT_RETENTION_DAYS", "days feedback records are kept (default 30)"),
 }
 
 
@@ -48,6 +49,7 @@ class Settings:
     allowed_origins: str = ""
     rate_limit: int = 30
     queue_size: int = 64
+    retention_days: int = 30
 
     @classmethod
     def load(cls, env: dict[str, str] | None = None, **overrides) -> Settings:

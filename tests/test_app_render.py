@@ -180,6 +180,22 @@ def test_feedback_is_redacted_before_it_is_written(tmp_path):
         store.record(reply, "down", "because")
 
 
+def test_feedback_older_than_the_retention_period_is_deleted(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    store = FeedbackStore.in_folder(tmp_path / "state", retention_days=30)
+    reply = Reply(text="Botox wears off [1]", disclaimer=DISCLAIMER, citations=(citation(),))
+    store.record(reply, "up")
+    store.record(reply, "down", "unclear")
+    db = tmp_path / "state" / "feedback.sqlite3"
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE feedback SET created_at = '2020-01-01T00:00:00+00:00' WHERE id = 1")
+    assert store.purge() == 1
+    assert store.purge(now=datetime.now(UTC) + timedelta(days=31)) == 1
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM feedback").fetchone()[0] == 0
+
+
 def test_core_never_imports_gradio():
     code = "import sys, bot.chain, bot.cli, vectorstore.index; print('gradio' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

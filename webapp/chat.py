@@ -191,7 +191,8 @@ def build_chat(
     settings = bot.settings
     handlers = ChatHandlers(
         bot,
-        feedback or FeedbackStore.in_folder(settings.data_dir),
+        feedback
+        or FeedbackStore.in_folder(settings.data_dir, retention_days=settings.retention_days),
         limiter or RateLimiter(settings.rate_limit),
     )
     with gr.Blocks(title="Ask the doctors' answers", fill_width=compact) as page:

@@ -28,7 +28,9 @@ def build_app(
     """The whole web app for one bot: `/` chat, `/embed/` widget chat, `/api/ask`, `/docs`."""
     settings = bot.settings
     origins = parse_origins(settings.allowed_origins)
-    feedback = feedback or FeedbackStore.in_folder(settings.data_dir)
+    feedback = feedback or FeedbackStore.in_folder(
+        settings.data_dir, retention_days=settings.retention_days
+    )
     limiter = limiter or RateLimiter(settings.rate_limit)
 
     app = FastAPI(
