@@ -256,21 +256,37 @@ class Verifier:
         bag = claim_words if strict else content_words
         words = bag(claim)
         sentences = split_sentences(answer_text) or [answer_text]
-        vectors = np.asarray(self.embed([claim, *sentences]), dtype=np.float32)
-        cosines = vectors[1:] @ vectors[0]
+        if not strict:  # a doctor's own sentence quoted word for word needs no embedding
+            flat = " ".join(claim.split()).lower()
+            for sentence in sentences:
+                if flat and flat in " ".join(sentence.split()).lower():
+                    return 1.0, 1.0, sentence
         bags = [bag(s) for s in sentences]
-        best: tuple[float, float, str] = (0.0, 0.0, sentences[0])
-        best_ok = False
-        for i, sentence in enumerate(sentences):
+        lexicals = []
+        for i in range(len(sentences)):
             window = set().union(*bags[max(0, i - 1) : i + 2])
             lexical = len(words & window) / len(words) if words else 0.0
             context = " ".join(sentences[max(0, i - 1) : i + 2])
             if strict and lexical and self._disagrees(claim, context):
                 lexical = 0.0
-            cosine = float(cosines[i])
-            ok = self.supported(cosine, lexical, len(words), strict=strict)
-            if (ok, cosine) > (best_ok, best[0]):
-                best, best_ok = (cosine, lexical, sentence), ok
+            lexicals.append(lexical)
+        # Every rule needs some lexical support, so only sentences that have it are embedded:
+        # the same decision as embedding them all, at a fraction of the cost.
+        floor = self.min_lexical if strict else QUOTE_MIN_LEXICAL
+        promising = [i for i, lexical in enumerate(lexicals) if lexical >= floor]
+        if not promising:
+            i = max(range(len(sentences)), key=lambda j: lexicals[j])
+            return 0.0, lexicals[i], sentences[i]
+        vectors = np.asarray(
+            self.embed([claim, *(sentences[i] for i in promising)]), dtype=np.float32
+        )
+        cosines = vectors[1:] @ vectors[0]
+        best: tuple[float, float, str] = (0.0, 0.0, sentences[promising[0]])
+        best_ok = False
+        for i, cosine in zip(promising, cosines, strict=True):
+            ok = self.supported(float(cosine), lexicals[i], len(words), strict=strict)
+            if (ok, float(cosine)) > (best_ok, best[0]):
+                best, best_ok = (float(cosine), lexicals[i], sentences[i]), ok
         return best
 
     def _disagrees(self, claim: str, context: str) -> bool:

@@ -48,7 +48,9 @@ def test_case_set_is_big_enough():
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
-def test_answer_cases(seed_bot, case):
+def test_answer_cases(seed_bot, case, request):
+    if case.get("known_failure"):  # documented weakness: the test fails loudly once it is fixed
+        request.applymarker(pytest.mark.xfail(reason=case["known_failure"], strict=True))
     reply = seed_bot.answer(case["question"], case.get("history", ()))
     assert reply.disclaimer == prompts.disclaimer()
     if case["expect"] == "abstain":
