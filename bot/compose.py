@@ -146,6 +146,8 @@ SHARED_WORDS = 0.45  # ...when one also has most of the other's distinctive word
 LEXICAL_WEIGHT = 0.25  # question words a sentence shares, weighted by rarity among the candidates
 AGREEMENT_BONUS = 0.04  # each further doctor saying the same moves a statement up a little
 RELATIVE_FLOOR = 0.45  # sentences this far below the best one are left out
+MIN_SENTENCE_WORDS, MAX_SENTENCE_WORDS = 3, 60  # shorter says nothing; longer cannot be quoted
+PER_CHUNK_CANDIDATES = 4  # sentences of one chunk considered (by word overlap with the question)
 
 
 def content_words(text: str) -> set[str]:
@@ -224,7 +226,7 @@ def _candidates(question: str, docs: Sequence[Document], limit: int) -> list[Can
         for position, sentence in enumerate(split_sentences(doc.page_content)):
             if _BOILERPLATE.match(sentence) or INSTRUCTION_LIKE.search(sentence):
                 continue
-            if word_count(sentence) < 3:
+            if not MIN_SENTENCE_WORDS <= word_count(sentence) <= MAX_SENTENCE_WORDS:
                 continue
             key = (aid, sentence)
             if key in seen:
@@ -235,7 +237,16 @@ def _candidates(question: str, docs: Sequence[Document], limit: int) -> list[Can
             cand.relevance = overlap - 0.02 * rank - 0.01 * position  # prefilter only
             found.append(cand)
     found.sort(key=lambda c: -c.relevance)
-    return found[:limit]
+    # Embedding candidates is the composer's main cost: take the best few of each chunk, so that
+    # every retrieved answer is heard, and no more than `limit` in all.
+    per_chunk: dict[str, int] = {}
+    chosen: list[Candidate] = []
+    for cand in found:
+        key = cand.doc.id or cand.answer_id
+        if per_chunk.get(key, 0) < PER_CHUNK_CANDIDATES:
+            per_chunk[key] = per_chunk.get(key, 0) + 1
+            chosen.append(cand)
+    return chosen[:limit]
 
 
 def _same_claim(a: Candidate, b: Candidate, weight: dict[str, float]) -> bool:
@@ -302,7 +313,7 @@ class ExtractiveComposer:
         embed: Callable[[list[str]], list[list[float]]],
         *,
         max_words: int = 120,
-        max_candidates: int = 32,
+        max_candidates: int = 12,
         min_relevance: float = MIN_RELEVANCE,
     ) -> None:
         self.embed = embed
