@@ -94,7 +94,8 @@ def test_changed_answer_is_replaced_and_removed_page_is_removed(seed_index, tmp_
 
 def test_manifest_records_model_dimension_and_corpus_hash(seed_index):
     manifest = seed_index.manifest()
-    assert manifest.embedding_model == "sentence-transformers/all-MiniLM-L6-v2"
+    assert manifest.embedding_model == seed_index.embedder.model_id
+    assert manifest.embedding_model.startswith("sentence-transformers/all-MiniLM-L6-v2")
     assert manifest.dimension == 384
     assert manifest.chunks == 15 and manifest.answers == 15
     assert len(manifest.corpus_hash) == 64
