@@ -25,6 +25,18 @@ def _isolated_env(tmp_path, monkeypatch):
         monkeypatch.delenv(var, raising=False)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _model_cache(tmp_path_factory):
+    """The int8 model is exported into a temp folder, not the user's ~/.cache."""
+    previous = os.environ.get("BOT_MODEL_CACHE")
+    os.environ["BOT_MODEL_CACHE"] = str(tmp_path_factory.mktemp("model-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("BOT_MODEL_CACHE", None)
+    else:
+        os.environ["BOT_MODEL_CACHE"] = previous
+
+
 @pytest.fixture(scope="session")
 def embedder():
     """The real all-MiniLM-L6-v2 model, loaded once for the whole run."""

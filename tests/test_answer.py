@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -228,7 +229,12 @@ def test_core_never_imports_gradio():
 
 
 def test_ask_cli_json(seed_index_dir):
-    env = {"BOT_DATA_DIR": str(seed_index_dir), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
+    env = {
+        "BOT_DATA_DIR": str(seed_index_dir),
+        "HF_HUB_OFFLINE": "1",
+        "PATH": "/usr/bin:/bin",
+        "BOT_MODEL_CACHE": os.environ["BOT_MODEL_CACHE"],
+    }
     run = subprocess.run(
         [sys.executable, "-m", "bot", "ask", "Is botox permanent?", "--json"],
         cwd=ROOT,
