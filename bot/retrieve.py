@@ -15,6 +15,7 @@ benchmarks"); the defaults were chosen on a MedQuAD dev sample disjoint from the
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable
@@ -50,6 +51,10 @@ def question_focus(text: str) -> str | None:
     if not asks or len(asks) == len(sentences):
         return None
     return " ".join([f"{subject.rstrip('.')}.", *asks] if subject else asks)
+
+
+# bm25s logs every index build at DEBUG through its own handler; that is noise for a patient app.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 class _Bm25:
