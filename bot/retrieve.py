@@ -53,16 +53,15 @@ def question_focus(text: str) -> str | None:
     return " ".join([f"{subject.rstrip('.')}.", *asks] if subject else asks)
 
 
-# bm25s logs every index build at DEBUG through its own handler; that is noise for a patient app.
-logging.getLogger("bm25s").setLevel(logging.WARNING)
-
-
 class _Bm25:
     """A bm25s index over every chunk of one index generation."""
 
     def __init__(self, docs: list[Document], question_context: bool) -> None:
         import bm25s
         import Stemmer
+
+        # bm25s sets its own logger to DEBUG on import and logs every index build.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
 
         self.docs = docs
         self.tokenizer = bm25s.tokenization.Tokenizer(
