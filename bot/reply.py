@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict, dataclass, field
 
+from vectorstore.records import attribution
+
 KINDS = ("answer", "abstain", "emergency", "crisis", "referral", "rejected", "unavailable", "error")
 
 
@@ -29,16 +31,9 @@ class Citation:
     @property
     def attribution(self) -> str:
         """The doctor as shown to a patient; an unsigned answer is never given a name."""
-        if self.doctor:
-            name = f"{self.doctor}, {self.credentials}" if self.credentials else self.doctor
-            where = " ".join(p for p in (self.location, self.specialty) if p)
-            return f"{name} ({where})" if where else name
-        if self.organisation:
-            return self.organisation
-        if self.location or self.specialty:
-            who = " ".join(p for p in (self.location, self.specialty) if p)
-            return f"a {who} who answered on this page (name not given)"
-        return "a doctor who answered on this page"
+        return attribution(
+            self.doctor, self.credentials, self.location, self.specialty, self.organisation
+        )
 
 
 @dataclass(frozen=True)

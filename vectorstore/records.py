@@ -7,6 +7,25 @@ from dataclasses import dataclass, field
 UNSIGNED = "a doctor who answered on this page"
 
 
+def attribution(
+    doctor: str | None,
+    credentials: str | None,
+    location: str | None,
+    specialty: str | None,
+    organisation: str | None,
+) -> str:
+    """How an answer's author is named to a patient; an unsigned answer is never given a name."""
+    where = " ".join(p for p in (location, specialty) if p)
+    if doctor:
+        name = f"{doctor}, {credentials}" if credentials else doctor
+        return f"{name} ({where})" if where else name
+    if organisation:
+        return organisation
+    if where:
+        return f"a {where} who answered on this page (name not given)"
+    return UNSIGNED
+
+
 @dataclass(frozen=True)
 class Answer:
     """One doctor's answer, with whatever attribution the page gives."""
@@ -32,16 +51,9 @@ class Answer:
     @property
     def attribution(self) -> str:
         """How the author is named to a patient; never invents a name."""
-        if self.doctor:
-            name = f"{self.doctor}, {self.credentials}" if self.credentials else self.doctor
-            where = " ".join(p for p in (self.location, self.specialty) if p)
-            return f"{name} ({where})" if where else name
-        if self.organisation:
-            return self.organisation
-        if self.location or self.specialty:
-            who = " ".join(p for p in (self.location, self.specialty) if p)
-            return f"a {who} who answered on this page (name not given)"
-        return UNSIGNED
+        return attribution(
+            self.doctor, self.credentials, self.location, self.specialty, self.organisation
+        )
 
 
 @dataclass(frozen=True)
