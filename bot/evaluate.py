@@ -19,6 +19,7 @@ from pathlib import Path
 
 from bot.eval_cases import Case, file_sha256, load_cases
 from bot.eval_metrics import THRESHOLDS, check, failed_thresholds, metrics
+from bot.redact import redact
 from bot.reply import Reply
 
 FORMAT = 1
@@ -81,11 +82,18 @@ def run_case(case: Case, answer: Answer) -> dict:
     reply = answer(case.question, list(case.history))
     data = reply.to_dict()
     case_dict = case.to_dict()
+    flags = check(case_dict, data)
+    # Scored on the real text; stored (results, report) without e-mails, phones and the like.
+    case_dict["question"] = redact(case_dict["question"])
+    if case_dict.get("history"):
+        case_dict["history"] = json.loads(redact(json.dumps(case_dict["history"])))
+    for key in ("question", "standalone_question", "text"):
+        data[key] = redact(data.get(key) or "")
     return {
         "id": case.id,
         "case": case_dict,
         "reply": data,
-        "flags": check(case_dict, data),
+        "flags": flags,
         "latency_ms": reply.latency_ms.get("total"),
     }
 

@@ -4,8 +4,11 @@ the report, and the seed evaluation set run through `python -m bot eval` on the 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -328,3 +331,24 @@ def test_report_is_self_contained(seed_eval):
     assert "<script" not in page
     assert not re.search(r"""(?:src|href)=["']?https?:""", page)
     assert "para-permanent" in page
+
+
+def test_results_never_store_contact_details(tmp_path, seed_index_dir):
+    cases = tmp_path / "pii.jsonl"
+    question = "I'm jane.doe@example.com, call me on +1 415 555 0132: is Botox permanent?"
+    cases.write_text(json.dumps({"id": "pii", "expect": "answer", "question": question}) + "\n")
+    out = tmp_path / "out"
+    env = {**os.environ, "BOT_DATA_DIR": str(seed_index_dir), "HF_HUB_OFFLINE": "1"}
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "eval", str(cases), "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr
+    for name in ("results.jsonl", "report.html", "metrics.json"):
+        text = (out / name).read_text()
+        assert "jane.doe@example.com" not in text and "555 0132" not in text, name
+    assert "is Botox permanent?" in (out / "results.jsonl").read_text()
