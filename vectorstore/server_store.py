@@ -23,6 +23,7 @@ from vectorstore.errors import IndexMissingError, StoreUnavailableError
 from vectorstore.manifest import Manifest
 from vectorstore.server_lock import TTL_SECONDS, Lease
 from vectorstore.server_meta import META, MetaRecords
+from vectorstore.store import collection_documents
 
 log = logging.getLogger(__name__)
 
@@ -285,15 +286,4 @@ class ChromaServerStore:
 
     def all_documents(self, gen: str) -> list[Document]:
         """Every stored chunk, paged through Chroma, sorted by id."""
-        collection = self.open_collection(gen)
-        docs: list[Document] = []
-        offset, page = 0, self.max_batch()
-        while True:
-            got = collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
-            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                docs.append(Document(page_content=text, metadata=meta or {}, id=cid))
-            if len(got["ids"]) < page:
-                break
-            offset += page
-        docs.sort(key=lambda d: d.id)
-        return docs
+        return collection_documents(self.open_collection(gen), self.max_batch())

@@ -26,6 +26,21 @@ def _chroma_settings():
     return Settings(anonymized_telemetry=False, allow_reset=False)
 
 
+def collection_documents(collection, page: int) -> list[Document]:
+    """Every record of a Chroma collection as a Document, fetched `page` at a time, sorted by id."""
+    docs: list[Document] = []
+    offset = 0
+    while True:
+        got = collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
+        for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+            docs.append(Document(page_content=text, metadata=meta or {}, id=cid))
+        if len(got["ids"]) < page:
+            break
+        offset += page
+    docs.sort(key=lambda d: d.id)
+    return docs
+
+
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with tmp.open("w", encoding="utf-8") as fh:
@@ -169,15 +184,4 @@ class ChromaStore:
 
     def all_documents(self, gen: str) -> list[Document]:
         """Every stored chunk, paged through Chroma, sorted by id."""
-        collection = self.open_collection(gen)
-        docs: list[Document] = []
-        offset, page = 0, 5000
-        while True:
-            got = collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
-            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                docs.append(Document(page_content=text, metadata=meta or {}, id=cid))
-            if len(got["ids"]) < page:
-                break
-            offset += page
-        docs.sort(key=lambda d: d.id)
-        return docs
+        return collection_documents(self.open_collection(gen), self.max_batch())
