@@ -8,6 +8,7 @@ every statement. The quoted words are always one doctor's own sentence, verbatim
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -150,14 +151,15 @@ MIN_SENTENCE_WORDS, MAX_SENTENCE_WORDS = 3, 60  # shorter says nothing; longer c
 PER_CHUNK_CANDIDATES = 4  # sentences of one chunk considered (by word overlap with the question)
 
 
-def content_words(text: str) -> set[str]:
+@functools.lru_cache(maxsize=65536)  # the same sentences are scored by compose, gate and verify
+def content_words(text: str) -> frozenset[str]:
     """Lower-cased words minus stop words, crudely stemmed (plural s), for overlap measures."""
     words = set()
     for w in _WORD.findall(text.lower()):
         if w in _STOP or len(w) < 2:
             continue
         words.add(w[:-1] if len(w) > 4 and w.endswith("s") and not w.endswith("ss") else w)
-    return words
+    return frozenset(words)
 
 
 @dataclass
