@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.resources import open_index
 from bot.settings import PROJECT_ROOT, Settings
 from vectorstore.errors import BotError
+from vectorstore.index import SyncReport
 
 log = logging.getLogger("bot")
 PROGRESS_MIN_CHUNKS = 300
@@ -38,22 +39,28 @@ def _progress_bar():
     return update
 
 
+def print_sync_report(report: SyncReport, prefix: str = "") -> None:
+    """Warnings and errors on stderr, then one line saying what the sync did."""
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for error in report.errors:
+        print(f"error: {error}", file=sys.stderr)
+    print(
+        f"{prefix}{report.files} files: {report.added} added, {report.updated} updated, "
+        f"{report.removed} removed, {report.unchanged} unchanged answers; "
+        f"{report.embedded} chunks embedded in {report.seconds:.1f}s"
+        + ("" if report.wrote else " (index unchanged, nothing written)"),
+        flush=True,
+    )
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Sync the index with pages and corpora on disk."""
     settings = _settings(args)
     paths = [Path(p) for p in args.paths] or [PROJECT_ROOT / "seeds"]
     index = open_index(settings, question_context=not args.no_question_context)
     report = index.sync(paths, rebuild=args.rebuild, progress=_progress_bar())
-    for warning in report.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    for error in report.errors:
-        print(f"error: {error}", file=sys.stderr)
-    print(
-        f"{report.files} files: {report.added} added, {report.updated} updated, "
-        f"{report.removed} removed, {report.unchanged} unchanged answers; "
-        f"{report.embedded} chunks embedded in {report.seconds:.1f}s"
-        + ("" if report.wrote else " (index unchanged, nothing written)")
-    )
+    print_sync_report(report)
     if report.errors:
         print(
             f"{len(report.errors)} problem(s): the files above were skipped; the rest is indexed.",

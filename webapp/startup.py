@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from bot.cli import print_sync_report
 from bot.reply import Reply
 from bot.resources import open_index
 from bot.settings import PROJECT_ROOT, Settings
@@ -22,17 +22,7 @@ def sync_seeds(settings: Settings, seeds: Path = SEEDS):
     """Bring the index up to date with seeds/ (the first run builds it) and print the report."""
     index = open_index(settings)
     report = index.sync([seeds])
-    for warning in report.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    for error in report.errors:
-        print(f"error: {error}", file=sys.stderr)
-    print(
-        f"index: {report.files} files: {report.added} added, {report.updated} updated, "
-        f"{report.removed} removed, {report.unchanged} unchanged answers"
-        + (f"; {report.embedded} chunks embedded" if report.embedded else "")
-        + f" ({report.seconds:.1f}s)",
-        flush=True,
-    )
+    print_sync_report(report, prefix="index: ")
     return index
 
 
