@@ -105,12 +105,15 @@ def child_ours_ingest(corpus: Path, work: Path, backend: str) -> dict:
 
 
 def _stored(collection) -> tuple[np.ndarray, list[str]]:
-    """Every stored vector and its page id, paged (SQLite caps the variables of one query)."""
+    """Every stored chunk vector and its page id, paged (SQLite caps the variables of one
+    query); our index's sentence records are left out."""
     vectors, pages, offset = [], [], 0
     while True:
         got = collection.get(include=["embeddings", "metadatas"], limit=5000, offset=offset)
-        vectors.extend(got["embeddings"])
-        pages.extend(m["page_id"] for m in got["metadatas"])
+        for vector, meta in zip(got["embeddings"], got["metadatas"], strict=True):
+            if meta.get("record", "chunk") == "chunk":
+                vectors.append(vector)
+                pages.append(meta["page_id"])
         if len(got["ids"]) < 5000:
             return np.asarray(vectors, dtype=np.float32), pages
         offset += 5000

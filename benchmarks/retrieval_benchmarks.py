@@ -72,6 +72,7 @@ def distinct_pages(docs) -> list[str]:
 ABLATIONS = {  # the shipped retriever with one decision undone (`--ablations`)
     "dense alone, exact (alpha=1)": {"alpha": 1.0, "focus_questions": False},
     "hybrid without question focus": {"focus_questions": False},
+    "hybrid without sentence lift": {"sentence_weight": 0.0},
     "hybrid with RRF k=60 instead of score fusion": {"fusion": "rrf"},
     "before: Chroma HNSW + RRF k=60 (old default)": {"exact_dense": False, "fusion": "rrf"},
 }
@@ -146,9 +147,9 @@ def score_liveqa(results: list[list[str]], questions: list[dict]) -> dict:
     }
 
 
-def end_to_end_ms(index: Index, queries: Sequence[str]) -> dict:
+def end_to_end_ms(index: Index, queries: Sequence[str], options: dict | None = None) -> dict:
     """The shipped retriever as the bot runs it (default k), query embedding included."""
-    retriever = HybridRetriever(index=index)
+    retriever = HybridRetriever(index=index, **(options or {}))
     times = []
     for q in queries:
         started = time.perf_counter()
@@ -189,6 +190,12 @@ def main(argv: list[str] | None = None) -> int:
         help="MedQuAD questions: the fixed test sample (default) or a disjoint dev sample",
     )
     parser.add_argument("--alpha", type=float, help="try another dense share in score fusion")
+    parser.add_argument(
+        "--sentence-weight", type=float, help="try another share of the best-sentence lift"
+    )
+    parser.add_argument(
+        "--only-shipped", action="store_true", help="run the shipped retriever alone (for sweeps)"
+    )
     args = parser.parse_args(argv)
 
     embedder = shared_embedder()
@@ -211,7 +218,11 @@ def main(argv: list[str] | None = None) -> int:
             lambda results: score_liveqa(results, questions),
             ["avgScore", "hit@10", "MRR@10"],
         )
-    options = {} if args.alpha is None else {"alpha": args.alpha}
+    options = {
+        key: value
+        for key, value in (("alpha", args.alpha), ("sentence_weight", args.sentence_weight))
+        if value is not None
+    }
     report: dict = {}
     for name, (queries, score, columns) in jobs.items():
         # Embedded in one batch first: the per-method timings exclude query embedding.
@@ -224,11 +235,13 @@ def main(argv: list[str] | None = None) -> int:
 
         rows = {}
         for label, rank in rankers(index, embed, args.ablations, options).items():
+            if args.only_shipped and label != "hybrid (shipped)":
+                continue
             results, ms = run(rank, queries)
             rows[label] = {**score(results), "ms": ms}
         report[name] = {
             "rows": rows,
-            "shipped_end_to_end_ms": end_to_end_ms(index, queries[:200]),
+            "shipped_end_to_end_ms": end_to_end_ms(index, queries[:200], options),
         }
         print(f"\n{name}: {len(queries)} questions")
         print(table(name, columns, rows, REFERENCES[name]))

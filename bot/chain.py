@@ -81,6 +81,7 @@ class Bot:
         self.vectors = CachedEmbedder(self.embedder)
         self.embed_query = self.vectors.one
         self.retriever = HybridRetriever(index=self.index, embed_query=self.embed_query)
+        self.vectors.known = self.retriever.sentence_vector  # index sentences are not re-embedded
         self.composer = ExtractiveComposer(self.vectors.many)
         self.verifier = Verifier(self.vectors.many)
         self.generator = generator if generator is not None else get_backend(self.settings)
@@ -128,7 +129,7 @@ class Bot:
         return state
 
     def _gate(self, state: State) -> State:
-        state["docs"] = relevant(state["standalone"], state["docs"])
+        state["docs"] = relevant(state["standalone"], state["docs"], self.embed_query)
         if not state["docs"]:
             state["reply"] = _reply(state, kind="abstain", text=prompts.load("abstain"))
         return state

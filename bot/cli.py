@@ -48,8 +48,8 @@ def print_sync_report(report: SyncReport, prefix: str = "") -> None:
     print(
         f"{prefix}{report.files} files: {report.added} added, {report.updated} updated, "
         f"{report.removed} removed, {report.unchanged} unchanged answers; "
-        f"{report.embedded} chunks embedded in {report.seconds:.1f}s"
-        + ("" if report.wrote else " (index unchanged, nothing written)"),
+        f"{report.embedded} chunks embedded (with their {report.sentences} sentences) in "
+        f"{report.seconds:.1f}s" + ("" if report.wrote else " (index unchanged, nothing written)"),
         flush=True,
     )
 
@@ -198,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("--min-triage-recall", "share of emergency/crisis cases triaged correctly"),
         ("--min-expectation-accuracy", "share of cases whose expected outcome was met"),
         ("--min-source-hit", "share of answer cases citing the expected page (hit@5)"),
+        ("--min-abstention-recall", "share of abstain cases where the bot abstained"),
+        ("--min-citation-precision", "share of reply statements their citation supports"),
     ):
         ev.add_argument(flag, type=float, metavar="X", help=f"exit 3 if the {what} is below X")
     ev.set_defaults(func=cmd_eval)

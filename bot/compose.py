@@ -207,6 +207,16 @@ class Composition:
     organisations: bool = False  # the sources are organisations (a corpus), not doctors
 
 
+def quotable(sentence: str) -> bool:
+    """Whether a sentence may be quoted: medical content of a quotable length, not boilerplate,
+    not text addressed to an AI."""
+    return (
+        MIN_SENTENCE_WORDS <= word_count(sentence) <= MAX_SENTENCE_WORDS
+        and not _BOILERPLATE.match(sentence)
+        and not INSTRUCTION_LIKE.search(sentence)
+    )
+
+
 def _weighted_overlap(question: str, sentences: list[str]) -> list[float]:
     """Share of the question's words in each sentence, rare words (among these) counting more."""
     q_words = content_words(question)
@@ -226,9 +236,7 @@ def _candidates(question: str, docs: Sequence[Document], limit: int) -> list[Can
     for rank, doc in enumerate(docs):
         aid = doc.metadata.get("answer_id", doc.id)
         for position, sentence in enumerate(split_sentences(doc.page_content)):
-            if _BOILERPLATE.match(sentence) or INSTRUCTION_LIKE.search(sentence):
-                continue
-            if not MIN_SENTENCE_WORDS <= word_count(sentence) <= MAX_SENTENCE_WORDS:
+            if not quotable(sentence):
                 continue
             key = (aid, sentence)
             if key in seen:

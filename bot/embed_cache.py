@@ -1,9 +1,14 @@
-"""A bounded cache in front of the embedder: the same sentences recur across questions."""
+"""A bounded cache in front of the embedder: the same sentences recur across questions.
+
+Sentences of the index already have stored vectors (`known`, the retriever's lookup); only other
+texts (questions, a model's sentences) are embedded.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 
 from vectorstore.embeddings import Embedder
 
@@ -11,16 +16,25 @@ from vectorstore.embeddings import Embedder
 class CachedEmbedder:
     """Embeds each distinct text once (LRU-bounded); many() embeds the misses in one batch."""
 
-    def __init__(self, embedder: Embedder, size: int = 8192) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        size: int = 8192,
+        known: Callable[[str], list[float] | None] | None = None,
+    ) -> None:
         self.embedder = embedder
         self.size = size
+        self.known = known
         self._cache: OrderedDict[str, list[float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def many(self, texts: list[str]) -> list[list[float]]:
         """Vectors for texts, in order."""
+        stored = {t: v for t in dict.fromkeys(texts) if (v := self._stored(t)) is not None}
+        if len(stored) == len(set(texts)):
+            return [stored[t] for t in texts]
         with self._lock:
-            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+            missing = [t for t in dict.fromkeys(texts) if t not in self._cache and t not in stored]
         if missing:
             vectors = self.embedder.embed(missing)
             with self._lock:
@@ -31,6 +45,9 @@ class CachedEmbedder:
         with self._lock:
             out = []
             for text in texts:
+                if text in stored:
+                    out.append(stored[text])
+                    continue
                 vector = self._cache.get(text)
                 if vector is None:  # evicted meanwhile by another thread
                     vector = self.embedder.embed([text])[0]
@@ -38,6 +55,9 @@ class CachedEmbedder:
                     self._cache.move_to_end(text)
                 out.append(vector)
             return out
+
+    def _stored(self, text: str) -> list[float] | None:
+        return self.known(text) if self.known else None
 
     def one(self, text: str) -> list[float]:
         """One text's vector."""

@@ -198,6 +198,8 @@ THRESHOLDS = {  # CLI option -> metric it bounds from below
     "min_triage_recall": "triage_recall",
     "min_expectation_accuracy": "expectation_accuracy",
     "min_source_hit": "source_hit_at_k",
+    "min_abstention_recall": "abstention_recall",
+    "min_citation_precision": "citation_precision",
 }
 
 

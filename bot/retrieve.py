@@ -8,6 +8,11 @@ benchmarks"); the defaults were chosen on a MedQuAD dev sample disjoint from the
 - Fusion is a convex combination of the cosine and the BM25 score divided by the query's best
   BM25 score, over the union of each side's top `candidates`: rank fusion (RRF) threw away how
   much better dense was, and lost to dense alone.
+- Sentence lift: every chunk's sentences are stored with their own vectors; a candidate chunk
+  whose best quotable sentence is closer to the question than the chunk as a whole moves up
+  (`sentence_weight` of the difference), so the one sentence that answers a question inside a
+  long answer is found. The sentence vectors also spare the composer and the citation check
+  from embedding sentences at question time (`sentence_vector`).
 - A long message that wraps its question in a story ("subject line", narrative, "Can X cause Y?")
   is also embedded as its subject line plus its question sentences, and the two cosines averaged;
   BM25 still reads every word.
@@ -26,6 +31,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
+from bot.compose import quotable
 from vectorstore.index import Index
 from vectorstore.sentences import split_sentences
 
@@ -100,7 +106,8 @@ class _Bm25:
 
 
 class _Vectors:
-    """Every chunk's stored vector, in the same order as the BM25 documents."""
+    """Every chunk's stored vector, in the same order as the BM25 documents, and every quotable
+    sentence's vector with the chunk it belongs to."""
 
     def __init__(self, index: Index, docs: list[Document]) -> None:
         self.docs = docs
@@ -112,6 +119,42 @@ class _Vectors:
             got = collection.get(ids=ids[start : start + 5000], include=["embeddings"])
             for cid, vector in zip(got["ids"], got["embeddings"], strict=True):
                 self.matrix[row[cid]] = vector
+        rows: list[int] = []  # the chunk row of each kept sentence
+        kept: list[np.ndarray] = []
+        self.by_text: dict[str, int] = {}
+        for _, texts, metas, vectors in index.sentence_pages():
+            for text, meta, vector in zip(texts, metas, vectors, strict=True):
+                if meta.get("chunk_id") not in row or not quotable(text):
+                    continue
+                self.by_text.setdefault(text, len(rows))
+                rows.append(row[meta["chunk_id"]])
+                kept.append(np.asarray(vector, dtype=np.float32))
+        dimension = index.embedder.dimension
+        self.sentence_matrix = np.vstack(kept) if kept else np.zeros((0, dimension), np.float32)
+        order = np.argsort(np.asarray(rows, dtype=np.int64), kind="stable")
+        chunk_of = np.asarray(rows, dtype=np.int64)[order]
+        starts = np.flatnonzero(np.r_[True, chunk_of[1:] != chunk_of[:-1]]) if len(rows) else []
+        ends = [*list(starts[1:]), len(rows)]
+        self.sentence_rows: dict[int, np.ndarray] = {  # chunk row -> its sentences' rows
+            int(chunk_of[a]): order[a:b] for a, b in zip(starts, ends, strict=True)
+        }
+
+    def best_sentences(self, rows: list[int], vectors: list[np.ndarray]) -> dict[int, float]:
+        """For each chunk row, the best cosine of one of its quotable sentences (averaged over
+        the query vectors, like the chunk cosine)."""
+        out: dict[int, float] = {}
+        for r in rows:
+            mine = self.sentence_rows.get(r)
+            if mine is None:
+                continue
+            sims = np.mean([self.sentence_matrix[mine] @ v for v in vectors], axis=0)
+            out[r] = float(sims.max())
+        return out
+
+    def vector_of(self, sentence: str) -> np.ndarray | None:
+        """The stored vector of a quotable sentence, or None when no chunk has it."""
+        n = self.by_text.get(sentence)
+        return None if n is None else self.sentence_matrix[n]
 
 
 class HybridRetriever(BaseRetriever):
@@ -130,6 +173,7 @@ class HybridRetriever(BaseRetriever):
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
+    sentence_weight: float = 0.5  # how far a chunk's dense score moves toward its best sentence
     embed_query: Callable[[str], list[float]] | None = None
 
     _bm25: _Bm25 | None = PrivateAttr(default=None)
@@ -148,13 +192,21 @@ class HybridRetriever(BaseRetriever):
                 self._bm25_generation = generation
             return self._bm25
 
-    def _corpus(self) -> tuple[_Bm25, np.ndarray]:
+    def _corpus(self) -> tuple[_Bm25, _Vectors]:
         """The BM25 index and the matching vectors (row i is `docs[i]`), built together."""
         bm25 = self.bm25()
         with self._lock:
             if self._vectors is None or self._vectors.docs is not bm25.docs:
                 self._vectors = _Vectors(self.index, bm25.docs)
-            return bm25, self._vectors.matrix
+            return bm25, self._vectors
+
+    def sentence_vector(self, sentence: str) -> list[float] | None:
+        """The stored vector of a sentence of the live index (None if it is not one)."""
+        stored = self._vectors
+        if stored is None or self.index.current_generation() != self._bm25_generation:
+            return None
+        vector = stored.vector_of(sentence)
+        return None if vector is None else vector.tolist()
 
     def _query_vectors(self, query: str) -> list[np.ndarray]:
         embed = self.embed_query or self.index.embedder.embed_query
@@ -170,13 +222,22 @@ class HybridRetriever(BaseRetriever):
         if not self.exact_dense:
             return self._approximate(query)
         vectors = self._query_vectors(query)
-        bm25, matrix = self._corpus()
+        bm25, stored = self._corpus()
         if not bm25.docs:
             return []
-        cosines = np.mean([matrix @ v for v in vectors], axis=0)
+        chunk_cosines = np.mean([stored.matrix @ v for v in vectors], axis=0)
         lexical = bm25.scores(query)
-        dense_top = _top(cosines, self.candidates)
+        chunk_top = _top(chunk_cosines, self.candidates)
         lexical_top = [i for i in _top(lexical, self.candidates) if lexical[i] > 0]
+        best_sentence = (
+            stored.best_sentences(list(dict.fromkeys([*chunk_top, *lexical_top])), vectors)
+            if self.sentence_weight
+            else {}
+        )
+        cosines = chunk_cosines.copy()
+        for i, best in best_sentence.items():
+            cosines[i] += self.sentence_weight * max(0.0, best - chunk_cosines[i])
+        dense_top = sorted(chunk_top, key=lambda i: (-cosines[i], i))
         if self.fusion == "rrf":
             return self.fuse(
                 [(bm25.docs[i], float(cosines[i])) for i in dense_top],
@@ -193,11 +254,15 @@ class HybridRetriever(BaseRetriever):
         info = {
             i: {
                 "dense_score": round(float(cosines[i]), 4),
+                "chunk_score": round(float(chunk_cosines[i]), 4),
                 "bm25_score": round(float(lexical[i]), 4),
                 "fused_score": round(float(fused[i]), 6),
             }
             for i in fused
         }
+        for i, best in best_sentence.items():
+            if i in info:
+                info[i]["sentence_score"] = round(best, 4)
         for name, ranked in ranks.items():
             for rank, i in enumerate(ranked, 1):
                 info[i][f"{name}_rank"] = rank

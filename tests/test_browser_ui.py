@@ -272,6 +272,10 @@ def test_origins_not_allowed_cannot_frame_the_chat(browser, sites):
     try:
         tab.goto(sites["other"] + "/inline.html", wait_until="load")  # waits for the iframe too
         frame = next(f for f in tab.frames if f != tab.main_frame)
+        for _ in range(150):  # on a busy machine the refused frame may not have navigated yet
+            if frame.url:
+                break
+            tab.wait_for_timeout(200)
         assert frame.url.startswith("chrome-error://")
         assert any("frame-ancestors" in m for m in messages)
     finally:

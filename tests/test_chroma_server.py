@@ -161,9 +161,10 @@ def test_ingest_search_and_unchanged_resync_through_the_server(chroma_server, tm
     assert {row["page_id"] for row in json.loads(run.stdout)} == BOTH_PAGES
 
     state = _server_state(chroma_server)
-    assert len(state) == 2 and META in state
-    (live,) = [name for name in state if name != META]
+    assert len(state) == 3 and META in state
+    (live,) = [name for name in state if name != META and not name.endswith("__sentences")]
     assert live.startswith(f"{COLLECTION}__gen-") and len(state[live]) == 15
+    assert len(state[f"{live}__sentences"]) == 68  # each chunk's sentences, each embedded
     run = _cli("ingest", env=env)
     assert run.returncode == 0, run.stderr
     assert "0 added" in run.stdout and "15 unchanged" in run.stdout
@@ -257,7 +258,8 @@ def test_changed_page_replaces_the_answer_and_old_generations_go(chroma_server, 
     calls = embedder.calls
     report = index.sync([pages])
     assert (report.added, report.updated, report.removed, report.unchanged) == (0, 1, 0, 14)
-    assert report.embedded == 1 and embedder.calls == calls + 1  # the copy re-embeds nothing
+    # The copy re-embeds nothing: only the changed chunk and its sentences are embedded.
+    assert report.embedded == 1 and embedder.calls == calls + 1 + report.sentences
     texts = [d.page_content for d in index.documents()]
     assert any(t.startswith("In 20 years I have never seen") for t in texts)
     assert not any("There has NEVER been" in t for t in texts) and len(texts) == 15
@@ -276,7 +278,8 @@ def test_changed_page_replaces_the_answer_and_old_generations_go(chroma_server, 
     assert {d.metadata["page_id"] for d in index.documents()} == {"001_3189914d5f52dce4"}
     third = index.current_generation()
     state = _server_state(chroma_server)
-    assert set(state) == {META, f"{COLLECTION}__{second}", f"{COLLECTION}__{third}"}
+    live = {f"{COLLECTION}__{gen}{part}" for gen in (second, third) for part in ("", "__sentences")}
+    assert set(state) == {META, *live}  # the killed ingest's and the oldest collections are gone
     gens = {json.loads(row[2]).get("gen") for row in state[META]} - {None}
     assert gens == {second, third}
 

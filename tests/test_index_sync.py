@@ -12,11 +12,13 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.conftest import ROOT, SEEDS
 from vectorstore.errors import IndexMismatchError, IndexMissingError
 from vectorstore.index import Index
+from vectorstore.sentences import split_sentences
 
 
 def _tree_state(root: Path) -> dict[str, tuple[int, int]]:
@@ -79,17 +81,50 @@ def test_changed_answer_is_replaced_and_removed_page_is_removed(seed_index, tmp_
     calls = seed_index.embedder.calls
     report = seed_index.sync([pages])
     assert (report.added, report.updated, report.removed, report.unchanged) == (0, 1, 0, 14)
-    assert report.embedded == 1 and seed_index.embedder.calls == calls + 1
+    assert report.embedded == 1 and report.sentences >= 1
+    assert seed_index.embedder.calls == calls + 1 + report.sentences
     texts = [d.page_content for d in seed_index.documents()]
     assert any(t.startswith("In 20 years I have never seen") for t in texts)
     assert not any("There has NEVER been" in t for t in texts)
     assert len(texts) == 15
+    _assert_sentences_match_chunks(seed_index)
 
     (pages / "000_674dcb4655ddd097.txt").unlink()
     report = seed_index.sync([pages])
     assert (report.removed, report.unchanged, report.embedded) == (10, 5, 0)
     assert {d.metadata["page_id"] for d in seed_index.documents()} == {"001_3189914d5f52dce4"}
     assert seed_index.manifest().answers == 5
+    _assert_sentences_match_chunks(seed_index)  # the removed page's sentences went with it
+
+
+def _assert_sentences_match_chunks(index: Index) -> None:
+    """Every chunk's sentences are stored, in order, with nothing left of removed chunks."""
+    chunks = index.documents()
+    sentences, vectors = index.sentences()
+    assert {d.metadata["record"] for d in chunks} == {"chunk"}
+    assert {s.metadata["record"] for s in sentences} == {"sentence"}
+    by_chunk: dict[str, list] = {}
+    for sentence in sentences:
+        by_chunk.setdefault(sentence.metadata["chunk_id"], []).append(sentence)
+    assert set(by_chunk) == {d.id for d in chunks}
+    for chunk in chunks:
+        mine = sorted(by_chunk[chunk.id], key=lambda s: s.metadata["position"])
+        assert [s.page_content for s in mine] == split_sentences(chunk.page_content)
+        assert {s.metadata["answer_id"] for s in mine} == {chunk.metadata["answer_id"]}
+    assert len(vectors) == len(sentences) == index.manifest().sentences
+
+
+def test_each_chunk_is_stored_with_its_sentences_each_embedded(seed_index):
+    _assert_sentences_match_chunks(seed_index)
+    sentences, vectors = seed_index.sentences()
+    assert len(sentences) == 68
+    # The stored vector is the sentence's own embedding, not its chunk's.
+    fresh = seed_index.embedder.embed([s.page_content for s in sentences[:5]])
+    for stored, own in zip(vectors[:5], fresh, strict=True):
+        assert float(np.dot(stored, own)) > 0.999
+    # Search and documents() see chunks only.
+    hits = seed_index.search("Botox is a purified protein", k=100)
+    assert len(hits) == 15 and {d.metadata["record"] for d, _ in hits} == {"chunk"}
 
 
 def test_manifest_records_model_dimension_and_corpus_hash(seed_index):

@@ -36,7 +36,9 @@ def test_exact_dense_scores_match_the_index(retriever, seed_index):
     chroma = {d.id: s for d, s in seed_index.search("Is Botox permanent?", k=20)}
     assert len(docs) == retriever.k
     for doc in docs:
-        assert doc.metadata["dense_score"] == pytest.approx(chroma[doc.id], abs=2e-3)
+        assert doc.metadata["chunk_score"] == pytest.approx(chroma[doc.id], abs=2e-3)
+        # The dense score moves toward the chunk's best sentence, never below the chunk's own.
+        assert doc.metadata["dense_score"] >= doc.metadata["chunk_score"] - 1e-4
     fused = [d.metadata["fused_score"] for d in docs]
     assert fused == sorted(fused, reverse=True)
 
@@ -61,3 +63,33 @@ def test_fusion_weights_dense_by_alpha(seed_index, embedder):
     cosines = [d.metadata["dense_score"] for d in docs]
     assert cosines == sorted(cosines, reverse=True)
     assert np.allclose([d.metadata["fused_score"] for d in docs], cosines, atol=1e-4)
+
+
+def test_sentence_lift_finds_the_one_sentence_in_a_long_answer(seed_index, embedder):
+    """'Botox is a purified protein...' sits in a long answer about permanence: the chunk as a
+    whole is far from the question, its sentence is close."""
+    question = "What is Botox actually made of?"
+
+    def rank_of_protein(retriever: HybridRetriever) -> int:
+        docs = retriever.invoke(question)
+        return next(i for i, d in enumerate(docs) if "purified protein" in d.page_content)
+
+    common = {"index": seed_index, "embed_query": embedder.embed_query, "k": 15, "per_page": 100}
+    lifted = HybridRetriever(**common)
+    plain = HybridRetriever(**common, sentence_weight=0.0)
+    assert rank_of_protein(lifted) < 8 <= rank_of_protein(plain)  # the bot reads the top 8
+    hit = lifted.invoke(question)[rank_of_protein(lifted)].metadata
+    assert hit["sentence_score"] > hit["chunk_score"] + 0.15
+    lift = lifted.sentence_weight * (hit["sentence_score"] - hit["chunk_score"])
+    assert hit["dense_score"] == pytest.approx(hit["chunk_score"] + lift, abs=1e-4)
+
+
+def test_stored_sentence_vectors_are_served_for_quotable_sentences(seed_index, embedder):
+    retriever = HybridRetriever(index=seed_index, embed_query=embedder.embed_query)
+    assert retriever.sentence_vector("Botox is not permanent and will last 2-4 months.") is None
+    retriever.invoke("Is Botox permanent?")  # loads the live generation's vectors
+    stored = retriever.sentence_vector("Botox is not permanent and will last 2-4 months.")
+    own = embedder.embed(["Botox is not permanent and will last 2-4 months."])[0]
+    assert float(np.dot(stored, own)) > 0.999
+    assert retriever.sentence_vector("A sentence no doctor wrote.") is None
+    assert retriever.sentence_vector("Thank you for your question.") is None  # not quotable

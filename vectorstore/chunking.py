@@ -1,4 +1,9 @@
-"""Turn answers into chunks: the doctor's own words, split at sentence boundaries when long."""
+"""Turn answers into chunks: the doctor's own words, split at sentence boundaries when long.
+
+Each chunk is stored with its sentences as records of their own (`record: "sentence"`), each with
+its own vector: retrieval can then find the one sentence that answers a question inside a long
+answer, and the composer and the citation check read sentence vectors instead of embedding them.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,9 @@ from vectorstore.sentences import split_sentences, word_count
 MAX_WORDS = 180  # all-MiniLM-L6-v2 reads 256 word pieces; leave room for the question context
 
 
+CHUNK, SENTENCE = "chunk", "sentence"  # the `record` metadata of the two kinds of records
+
+
 @dataclass(frozen=True)
 class Chunk:
     """A piece of one answer: `text` is quoted verbatim, `embed_text` adds retrieval context."""
@@ -18,6 +26,32 @@ class Chunk:
     id: str
     text: str
     embed_text: str
+    metadata: dict
+
+    def sentences(self) -> list[Sentence]:
+        """The chunk's sentences as records: id `<chunk id>/<position>`, text verbatim."""
+        return [
+            Sentence(
+                f"{self.id}/{n}",
+                text,
+                {
+                    "record": SENTENCE,
+                    "chunk_id": self.id,
+                    "position": n,
+                    "page_id": self.metadata["page_id"],
+                    "answer_id": self.metadata["answer_id"],
+                },
+            )
+            for n, text in enumerate(split_sentences(self.text))
+        ]
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a chunk, embedded on its own (without the question context)."""
+
+    id: str
+    text: str
     metadata: dict
 
 
@@ -45,6 +79,7 @@ def _metadata(page: Page, answer: Answer) -> dict:
         "answer_id": answer.answer_id,
         "answer_index": answer.index,
         "page_title": page.title,
+        "page_body": page.body or None,  # the patient's own words: what the doctors answered
         "source": page.source,
         "heading": answer.heading,
         "doctor": answer.doctor,
@@ -77,5 +112,6 @@ def chunk_page(
                 repr((embed_text, sorted(meta.items()))).encode("utf-8")
             ).hexdigest()[:16]
             chunk_id = f"{answer.answer_id}:{i}:{digest}"
-            chunks.append(Chunk(chunk_id, piece, embed_text, {**meta, "content_hash": digest}))
+            meta = {**meta, "content_hash": digest, "record": CHUNK}
+            chunks.append(Chunk(chunk_id, piece, embed_text, meta))
     return chunks

@@ -2,6 +2,9 @@
 
 Layout under `<data_dir>/index/`: `CURRENT` names the live generation folder; each generation
 holds a Chroma store, `manifest.json` and `catalog.json` (which chunk ids came from which file).
+A generation has two collections: the chunks (what search returns) and, apart so that they never
+slow or crowd Chroma's own search, each chunk's sentences (`chunk_id` naming their chunk), each
+embedded on its own.
 An ingest that changes anything writes a new generation (a copy of the live one, then the
 changes) and only then points `CURRENT` at it, so a failed or killed ingest leaves the previous
 index untouched and queryable.
@@ -13,7 +16,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from langchain_core.documents import Document
@@ -26,6 +29,7 @@ from vectorstore.manifest import FORMAT_VERSION, Manifest
 from vectorstore.store import ChromaStore
 
 COLLECTION = "answers"
+SENTENCES = "sentences"  # the part of a generation that holds the chunks' sentences
 
 
 @dataclass
@@ -36,7 +40,8 @@ class SyncReport:
     updated: int = 0
     removed: int = 0
     unchanged: int = 0
-    embedded: int = 0
+    embedded: int = 0  # chunks
+    sentences: int = 0  # sentence records embedded with them
     files: int = 0
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -133,22 +138,35 @@ class Index:
 
     def search(self, query: str, k: int = 5) -> list[tuple[Document, float]]:
         """Dense search: the k nearest chunks with cosine similarity (higher is closer)."""
-        store = self.vectorstore()
-        vector = self.embedder.embed_query(query)
-        hits = store.similarity_search_by_vector_with_relevance_scores(vector, k=k)
-        return [(doc, 1.0 - float(distance)) for doc, distance in hits]
+        return self.search_by_vector(self.embedder.embed_query(query), k)
 
     def search_by_vector(self, vector: list[float], k: int) -> list[tuple[Document, float]]:
-        """Dense search with a precomputed query vector."""
+        """Dense search with a precomputed query vector (chunks only)."""
         hits = self.vectorstore().similarity_search_by_vector_with_relevance_scores(vector, k=k)
         return [(doc, 1.0 - float(distance)) for doc, distance in hits]
 
-    def documents(self) -> list[Document]:
-        """Every chunk as a LangChain Document (id set), in id order."""
+    def _generation(self) -> str:
         self.vectorstore()
         with self._reader_lock:
-            generation = self._reader_generation
-        return self.store.all_documents(generation)
+            return self._reader_generation
+
+    def documents(self) -> list[Document]:
+        """Every chunk as a LangChain Document (id set), in id order."""
+        return self.store.all_documents(self._generation())
+
+    def sentences(self) -> tuple[list[Document], list]:
+        """Every sentence record (metadata `chunk_id`, `position`) and its vector, in id order."""
+        rows = [
+            (Document(page_content=text, metadata=meta, id=sid), vector)
+            for ids, texts, metas, vectors in self.sentence_pages()
+            for sid, text, meta, vector in zip(ids, texts, metas, vectors, strict=True)
+        ]
+        rows.sort(key=lambda r: r[0].id)
+        return [d for d, _ in rows], [v for _, v in rows]
+
+    def sentence_pages(self):
+        """The sentence records a page at a time: (ids, texts, metadatas, vectors) tuples."""
+        return self.store.record_pages(self._generation(), SENTENCES)
 
     # ----- writing -----------------------------------------------------------------------
     def sync(
@@ -256,24 +274,37 @@ class Index:
         new_gen = self.store.begin_generation(copy_from=gen)
         try:
             writer = self.store.open_collection(new_gen)
-            if to_remove:
-                writer.delete(sorted(to_remove))
+            sentence_writer = self.store.open_collection(new_gen, SENTENCES)
+            removed = sorted(to_remove)
+            for start in range(0, len(removed), 500):  # each chunk with its sentences
+                part = removed[start : start + 500]
+                writer.delete(ids=part)
+                sentence_writer.delete(where={"chunk_id": {"$in": part}})
             if to_add:
                 done = 0
                 batch = min(self.store.max_batch(), 4096)
-                for start in range(0, len(to_add), batch):
-                    part = to_add[start : start + batch]
+                for start in range(0, len(to_add), 512):
+                    part = to_add[start : start + 512]
+                    sentences = [s for c in part for s in c.sentences()]
                     vectors = self.embedder.embed([c.embed_text for c in part])
-                    writer.upsert(
-                        ids=[c.id for c in part],
-                        embeddings=vectors,
-                        documents=[c.text for c in part],
-                        metadatas=[c.metadata for c in part],
-                    )
+                    sentence_vectors = self.embedder.embed([s.text for s in sentences])
+                    for target, records, embeddings in (
+                        (writer, part, vectors),
+                        (sentence_writer, sentences, sentence_vectors),
+                    ):
+                        for at in range(0, len(records), batch):
+                            target.upsert(
+                                ids=[r.id for r in records[at : at + batch]],
+                                embeddings=embeddings[at : at + batch],
+                                documents=[r.text for r in records[at : at + batch]],
+                                metadatas=[r.metadata for r in records[at : at + batch]],
+                            )
                     done += len(part)
                     report.embedded += len(part)
+                    report.sentences += len(sentences)
                     if progress:
                         progress(done, len(to_add))
+            manifest = replace(manifest, sentences=sentence_writer.count())
             self.store.write_catalog(new_gen, {"files": files_after})
             self.store.write_manifest(new_gen, manifest)
             self.store.commit_generation(new_gen)

@@ -6,12 +6,12 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: every chunk's sentences are stored as records with their own vectors
 
 
 @dataclass(frozen=True)
 class Manifest:
-    """Embedding model, dimension, chunking and a hash of the corpus (its sorted chunk ids)."""
+    """Embedding model, dimension, chunking, a hash of the corpus (its sorted chunk ids), counts."""
 
     format_version: int
     embedding_model: str
@@ -22,6 +22,7 @@ class Manifest:
     chunks: int
     answers: int
     files: int
+    sentences: int = 0
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     def to_json(self) -> str:

@@ -23,7 +23,7 @@ from vectorstore.errors import IndexMissingError, StoreUnavailableError
 from vectorstore.manifest import Manifest
 from vectorstore.server_lock import TTL_SECONDS, Lease
 from vectorstore.server_meta import META, MetaRecords
-from vectorstore.store import collection_documents
+from vectorstore.store import PARTS, collection_documents, record_pages
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +116,8 @@ class ChromaServerStore:
         except NotFoundError:
             return None
 
-    def _name(self, gen: str) -> str:
-        return f"{self.collection}__{gen}"
+    def _name(self, gen: str, part: str = "") -> str:
+        return f"{self.collection}__{gen}" + (f"__{part}" if part else "")
 
     # ----- generations -------------------------------------------------------------------
     def current_generation(self) -> str | None:
@@ -148,13 +148,15 @@ class ChromaServerStore:
             self._lease.acquire()
             try:
                 self._check_base()
-                target = self._client().create_collection(
-                    self._name(name),
-                    embedding_function=None,
-                    configuration={"hnsw": {"space": "cosine"}},
-                )
-                if copy_from:
-                    self._copy(self._client().get_collection(self._name(copy_from)), target)
+                for part in PARTS:
+                    target = self._client().create_collection(
+                        self._name(name, part),
+                        embedding_function=None,
+                        configuration={"hnsw": {"space": "cosine"}},
+                    )
+                    if copy_from:
+                        source = self._client().get_collection(self._name(copy_from, part))
+                        self._copy(source, target)
             except BaseException:
                 self._drop(name)
                 self._lease.release()
@@ -215,14 +217,15 @@ class ChromaServerStore:
     def _drop(self, gen: str) -> None:
         from chromadb.errors import NotFoundError
 
-        with contextlib.suppress(NotFoundError):
-            self._client().delete_collection(self._name(gen))
+        for part in PARTS:
+            with contextlib.suppress(NotFoundError):
+                self._client().delete_collection(self._name(gen, part))
         self._records.drop(gen)
 
     def _prune(self, keep: set[str | None]) -> None:
         prefix = self._name(_GEN_PREFIX)
         gens = {
-            c.name.removeprefix(self._name(""))
+            c.name.removeprefix(self._name("")).split("__")[0]
             for c in self._client().list_collections()
             if c.name.startswith(prefix)
         }
@@ -258,13 +261,14 @@ class ChromaServerStore:
                 self._batch = min(5000, self._client().get_max_batch_size())
         return self._batch
 
-    def open_collection(self, gen: str):
-        """The raw Chroma collection of a generation (calls raise StoreUnavailableError)."""
+    def open_collection(self, gen: str, part: str = ""):
+        """The raw Chroma collection of a generation: its chunks, or with part="sentences" their
+        sentences (calls raise StoreUnavailableError)."""
         from chromadb.errors import NotFoundError
 
         with self._reachable():
             try:
-                collection = self._client().get_collection(self._name(gen))
+                collection = self._client().get_collection(self._name(gen, part))
             except NotFoundError:
                 raise IndexMissingError(
                     f"generation {gen} is gone from {self.describe()}: run the command again"
@@ -284,6 +288,10 @@ class ChromaServerStore:
                 create_collection_if_not_exists=False,
             )
 
-    def all_documents(self, gen: str) -> list[Document]:
-        """Every stored chunk, paged through Chroma, sorted by id."""
-        return collection_documents(self.open_collection(gen), self.max_batch())
+    def all_documents(self, gen: str, where: dict | None = None) -> list[Document]:
+        """Every stored record (or those matching `where`), paged through Chroma, sorted by id."""
+        return collection_documents(self.open_collection(gen), self.max_batch(), where)
+
+    def record_pages(self, gen: str, part: str = ""):
+        """Pages of (ids, documents, metadatas, embeddings) of a generation's records."""
+        return record_pages(self.open_collection(gen, part), self.max_batch())

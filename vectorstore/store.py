@@ -18,6 +18,7 @@ from vectorstore.manifest import Manifest
 
 _GEN_PREFIX = "gen-"
 _KEEP = 2  # the live generation and the one before (a running app may still be reading it)
+PARTS = ("", "sentences")  # a generation's collections: its chunks, and their sentences
 
 
 def _chroma_settings():
@@ -26,19 +27,38 @@ def _chroma_settings():
     return Settings(anonymized_telemetry=False, allow_reset=False)
 
 
-def collection_documents(collection, page: int) -> list[Document]:
-    """Every record of a Chroma collection as a Document, fetched `page` at a time, sorted by id."""
-    docs: list[Document] = []
+def collection_documents(collection, page: int, where: dict | None = None) -> list[Document]:
+    """Every record of a Chroma collection (or those matching `where`) as a Document, fetched
+    `page` at a time, sorted by id."""
+    docs, _ = collection_records(collection, page, where)
+    return docs
+
+
+def collection_records(
+    collection, page: int, where: dict | None = None, *, embeddings: bool = False
+) -> tuple[list[Document], list]:
+    """Records as Documents sorted by id, and their embeddings in the same order if asked."""
+    rows = [
+        (Document(page_content=text, metadata=meta or {}, id=cid), vector)
+        for ids, texts, metas, vectors in record_pages(collection, page, where, embeddings)
+        for cid, text, meta, vector in zip(ids, texts, metas, vectors, strict=True)
+    ]
+    rows.sort(key=lambda r: r[0].id)
+    return [d for d, _ in rows], [v for _, v in rows]
+
+
+def record_pages(collection, page: int, where: dict | None = None, embeddings: bool = True):
+    """(ids, documents, metadatas, embeddings) of the records matching `where`, `page` at a
+    time, so that a large collection is never held twice in memory."""
+    include = ["documents", "metadatas", *(["embeddings"] if embeddings else [])]
     offset = 0
     while True:
-        got = collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
-        for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-            docs.append(Document(page_content=text, metadata=meta or {}, id=cid))
+        got = collection.get(include=include, where=where, limit=page, offset=offset)
+        vectors = got["embeddings"] if embeddings else [None] * len(got["ids"])
+        yield got["ids"], got["documents"], got["metadatas"], vectors
         if len(got["ids"]) < page:
-            break
+            return
         offset += page
-    docs.sort(key=lambda d: d.id)
-    return docs
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -163,10 +183,11 @@ class ChromaStore:
         """The most items one Chroma call takes."""
         return 5000
 
-    def open_collection(self, gen: str):
-        """The raw Chroma collection of a generation, created if needed (cosine space)."""
+    def open_collection(self, gen: str, part: str = ""):
+        """The raw Chroma collection of a generation, created if needed (cosine space): its
+        chunks, or with part="sentences" their sentences."""
         return self._client(gen).get_or_create_collection(
-            self.collection,
+            f"{self.collection}_{part}" if part else self.collection,
             embedding_function=None,
             configuration={"hnsw": {"space": "cosine"}},
         )
@@ -182,6 +203,10 @@ class ChromaStore:
             embedding_function=embedder,
         )
 
-    def all_documents(self, gen: str) -> list[Document]:
-        """Every stored chunk, paged through Chroma, sorted by id."""
-        return collection_documents(self.open_collection(gen), self.max_batch())
+    def all_documents(self, gen: str, where: dict | None = None) -> list[Document]:
+        """Every stored record (or those matching `where`), paged through Chroma, sorted by id."""
+        return collection_documents(self.open_collection(gen), self.max_batch(), where)
+
+    def record_pages(self, gen: str, part: str = ""):
+        """Pages of (ids, documents, metadatas, embeddings) of a generation's records."""
+        return record_pages(self.open_collection(gen, part), self.max_batch())
