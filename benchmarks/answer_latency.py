@@ -36,9 +36,7 @@ def percentile(values: list[float], q: float) -> float:
 def baseline_answer(bot: Bot, question: str) -> str:
     """Plain LangChain: similarity search top 4, sources stuffed, same composer."""
     store = bot.index.vectorstore()
-    docs = store.similarity_search_by_vector(
-        bot.embed_query(question), k=4, filter={"record": "chunk"}
-    )
+    docs = store.similarity_search_by_vector(bot.embed_query(question), k=4)
     composition = bot.composer.compose(question, docs, bot.embed_query(question))
     return render(composition, docs)[0]
 

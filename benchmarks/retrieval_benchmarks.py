@@ -70,7 +70,12 @@ def distinct_pages(docs) -> list[str]:
 
 
 ABLATIONS = {  # the shipped retriever with one decision undone (`--ablations`)
-    "dense alone, exact (alpha=1)": {"alpha": 1.0, "focus_questions": False},
+    "dense alone, exact, chunks only": {
+        "alpha": 1.0,
+        "focus_questions": False,
+        "sentence_weight": 0.0,
+    },
+    "dense alone, exact, with sentence lift (alpha=1)": {"alpha": 1.0, "focus_questions": False},
     "hybrid without question focus": {"focus_questions": False},
     "hybrid without sentence lift": {"sentence_weight": 0.0},
     "hybrid with RRF k=60 instead of score fusion": {"fusion": "rrf"},

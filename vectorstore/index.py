@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 from langchain_core.documents import Document
 
 from vectorstore.chunking import MAX_WORDS, Chunk, chunk_page
@@ -30,6 +31,7 @@ from vectorstore.store import ChromaStore
 
 COLLECTION = "answers"
 SENTENCES = "sentences"  # the part of a generation that holds the chunks' sentences
+SEEN_SENTENCES = 50_000  # distinct sentence vectors an ingest keeps to reuse (about 77 MB)
 
 
 @dataclass
@@ -260,6 +262,16 @@ class Index:
         report.seconds = time.perf_counter() - started
         return report
 
+    def _sentence_vectors(self, texts: list[str], seen: dict[str, np.ndarray]) -> list:
+        """Vectors for sentences, each distinct text embedded once per ingest (at batch size 1 a
+        text's vector does not depend on its neighbours, so reuse is exact)."""
+        new = [t for t in dict.fromkeys(texts) if t not in seen]
+        if len(seen) + len(new) > SEEN_SENTENCES:
+            seen.clear()  # bounded memory: repeats are mostly close together in a corpus
+        vectors = np.asarray(self.embedder.embed(new), dtype=np.float32).reshape(len(new), -1)
+        seen.update(zip(new, vectors, strict=True))
+        return [seen[t] for t in texts]
+
     def _write_generation(self, gen, files_after, to_add, to_remove, report, progress) -> None:
         all_ids = sorted(
             i for e in files_after.values() for ids in e["answers"].values() for i in ids
@@ -283,11 +295,12 @@ class Index:
             if to_add:
                 done = 0
                 batch = min(self.store.max_batch(), 4096)
+                seen: dict[str, np.ndarray] = {}  # a sentence found in many answers: embed once
                 for start in range(0, len(to_add), 512):
                     part = to_add[start : start + 512]
                     sentences = [s for c in part for s in c.sentences()]
                     vectors = self.embedder.embed([c.embed_text for c in part])
-                    sentence_vectors = self.embedder.embed([s.text for s in sentences])
+                    sentence_vectors = self._sentence_vectors([s.text for s in sentences], seen)
                     for target, records, embeddings in (
                         (writer, part, vectors),
                         (sentence_writer, sentences, sentence_vectors),
