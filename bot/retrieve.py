@@ -119,25 +119,19 @@ class _Vectors:
             got = collection.get(ids=ids[start : start + 5000], include=["embeddings"])
             for cid, vector in zip(got["ids"], got["embeddings"], strict=True):
                 self.matrix[row[cid]] = vector
-        rows: list[int] = []  # the chunk row of each kept sentence
         kept: list[np.ndarray] = []
+        grouped: dict[int, list[int]] = defaultdict(list)  # chunk row -> its sentences' rows
         self.by_text: dict[str, int] = {}
         for _, texts, metas, vectors in index.sentence_pages():
             for text, meta, vector in zip(texts, metas, vectors, strict=True):
                 if meta.get("chunk_id") not in row or not quotable(text):
                     continue
-                self.by_text.setdefault(text, len(rows))
-                rows.append(row[meta["chunk_id"]])
+                self.by_text.setdefault(text, len(kept))
+                grouped[row[meta["chunk_id"]]].append(len(kept))
                 kept.append(np.asarray(vector, dtype=np.float32))
         dimension = index.embedder.dimension
         self.sentence_matrix = np.vstack(kept) if kept else np.zeros((0, dimension), np.float32)
-        order = np.argsort(np.asarray(rows, dtype=np.int64), kind="stable")
-        chunk_of = np.asarray(rows, dtype=np.int64)[order]
-        starts = np.flatnonzero(np.r_[True, chunk_of[1:] != chunk_of[:-1]]) if len(rows) else []
-        ends = [*list(starts[1:]), len(rows)]
-        self.sentence_rows: dict[int, np.ndarray] = {  # chunk row -> its sentences' rows
-            int(chunk_of[a]): order[a:b] for a, b in zip(starts, ends, strict=True)
-        }
+        self.sentence_rows = {c: np.asarray(rows) for c, rows in grouped.items()}
 
     def best_sentences(self, rows: list[int], vectors: list[np.ndarray]) -> dict[int, float]:
         """For each chunk row, the best cosine of one of its quotable sentences (averaged over
@@ -201,9 +195,12 @@ class HybridRetriever(BaseRetriever):
             return bm25, self._vectors
 
     def sentence_vector(self, sentence: str) -> list[float] | None:
-        """The stored vector of a sentence of the live index (None if it is not one)."""
+        """The stored vector of a quotable sentence of the index as last loaded (None if it is not
+        one). Called for every sentence the composer and the verifier score, so it reads no
+        store: a text's vector depends only on the model, which the manifest pins, so a vector
+        from the previous generation is still that text's vector."""
         stored = self._vectors
-        if stored is None or self.index.current_generation() != self._bm25_generation:
+        if stored is None:
             return None
         vector = stored.vector_of(sentence)
         return None if vector is None else vector.tolist()

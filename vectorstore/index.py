@@ -27,10 +27,9 @@ from vectorstore.corpus import file_digest, find_files, kind_of, read_file
 from vectorstore.embeddings import Embedder
 from vectorstore.errors import IndexMismatchError, IndexMissingError, InputFileError
 from vectorstore.manifest import FORMAT_VERSION, Manifest
-from vectorstore.store import ChromaStore
+from vectorstore.store import SENTENCES, ChromaStore, documents_from_pages
 
 COLLECTION = "answers"
-SENTENCES = "sentences"  # the part of a generation that holds the chunks' sentences
 SEEN_SENTENCES = 50_000  # distinct sentence vectors an ingest keeps to reuse (about 77 MB)
 
 
@@ -158,13 +157,7 @@ class Index:
 
     def sentences(self) -> tuple[list[Document], list]:
         """Every sentence record (metadata `chunk_id`, `position`) and its vector, in id order."""
-        rows = [
-            (Document(page_content=text, metadata=meta, id=sid), vector)
-            for ids, texts, metas, vectors in self.sentence_pages()
-            for sid, text, meta, vector in zip(ids, texts, metas, vectors, strict=True)
-        ]
-        rows.sort(key=lambda r: r[0].id)
-        return [d for d, _ in rows], [v for _, v in rows]
+        return documents_from_pages(self.sentence_pages())
 
     def sentence_pages(self):
         """The sentence records a page at a time: (ids, texts, metadatas, vectors) tuples."""

@@ -165,21 +165,9 @@ class ChromaServerStore:
 
     def _copy(self, source, target) -> None:
         # Offset paging is stable: nobody writes the source, it is a live or older generation.
-        page, offset = self.max_batch(), 0
-        while True:
-            got = source.get(
-                include=["embeddings", "documents", "metadatas"], limit=page, offset=offset
-            )
-            if got["ids"]:
-                target.add(
-                    ids=got["ids"],
-                    embeddings=got["embeddings"],
-                    documents=got["documents"],
-                    metadatas=got["metadatas"],
-                )
-            if len(got["ids"]) < page:
-                return
-            offset += page
+        for ids, documents, metadatas, embeddings in record_pages(source, self.max_batch()):
+            if ids:
+                target.add(ids=ids, embeddings=embeddings, documents=documents, metadatas=metadatas)
 
     def _check_base(self) -> None:
         if self._base is _UNSET:  # used without lock(): take the live generation as the base
@@ -288,9 +276,9 @@ class ChromaServerStore:
                 create_collection_if_not_exists=False,
             )
 
-    def all_documents(self, gen: str, where: dict | None = None) -> list[Document]:
-        """Every stored record (or those matching `where`), paged through Chroma, sorted by id."""
-        return collection_documents(self.open_collection(gen), self.max_batch(), where)
+    def all_documents(self, gen: str) -> list[Document]:
+        """Every stored chunk, paged through Chroma, sorted by id."""
+        return collection_documents(self.open_collection(gen), self.max_batch())
 
     def record_pages(self, gen: str, part: str = ""):
         """Pages of (ids, documents, metadatas, embeddings) of a generation's records."""

@@ -18,7 +18,8 @@ from vectorstore.manifest import Manifest
 
 _GEN_PREFIX = "gen-"
 _KEEP = 2  # the live generation and the one before (a running app may still be reading it)
-PARTS = ("", "sentences")  # a generation's collections: its chunks, and their sentences
+SENTENCES = "sentences"  # the part of a generation that holds its chunks' sentences
+PARTS = ("", SENTENCES)  # a generation's collections: its chunks, and their sentences
 
 
 def _chroma_settings():
@@ -27,33 +28,30 @@ def _chroma_settings():
     return Settings(anonymized_telemetry=False, allow_reset=False)
 
 
-def collection_documents(collection, page: int, where: dict | None = None) -> list[Document]:
-    """Every record of a Chroma collection (or those matching `where`) as a Document, fetched
-    `page` at a time, sorted by id."""
-    docs, _ = collection_records(collection, page, where)
+def collection_documents(collection, page: int) -> list[Document]:
+    """Every record of a Chroma collection as a Document, fetched `page` at a time, by id."""
+    docs, _ = documents_from_pages(record_pages(collection, page, embeddings=False))
     return docs
 
 
-def collection_records(
-    collection, page: int, where: dict | None = None, *, embeddings: bool = False
-) -> tuple[list[Document], list]:
-    """Records as Documents sorted by id, and their embeddings in the same order if asked."""
+def documents_from_pages(pages) -> tuple[list[Document], list]:
+    """Pages from `record_pages` as Documents sorted by id, with their embeddings in order."""
     rows = [
         (Document(page_content=text, metadata=meta or {}, id=cid), vector)
-        for ids, texts, metas, vectors in record_pages(collection, page, where, embeddings)
+        for ids, texts, metas, vectors in pages
         for cid, text, meta, vector in zip(ids, texts, metas, vectors, strict=True)
     ]
     rows.sort(key=lambda r: r[0].id)
     return [d for d, _ in rows], [v for _, v in rows]
 
 
-def record_pages(collection, page: int, where: dict | None = None, embeddings: bool = True):
-    """(ids, documents, metadatas, embeddings) of the records matching `where`, `page` at a
-    time, so that a large collection is never held twice in memory."""
+def record_pages(collection, page: int, *, embeddings: bool = True):
+    """(ids, documents, metadatas, embeddings) of every record, `page` at a time, so that a
+    large collection is never held twice in memory."""
     include = ["documents", "metadatas", *(["embeddings"] if embeddings else [])]
     offset = 0
     while True:
-        got = collection.get(include=include, where=where, limit=page, offset=offset)
+        got = collection.get(include=include, limit=page, offset=offset)
         vectors = got["embeddings"] if embeddings else [None] * len(got["ids"])
         yield got["ids"], got["documents"], got["metadatas"], vectors
         if len(got["ids"]) < page:
@@ -203,9 +201,9 @@ class ChromaStore:
             embedding_function=embedder,
         )
 
-    def all_documents(self, gen: str, where: dict | None = None) -> list[Document]:
-        """Every stored record (or those matching `where`), paged through Chroma, sorted by id."""
-        return collection_documents(self.open_collection(gen), self.max_batch(), where)
+    def all_documents(self, gen: str) -> list[Document]:
+        """Every stored chunk, paged through Chroma, sorted by id."""
+        return collection_documents(self.open_collection(gen), self.max_batch())
 
     def record_pages(self, gen: str, part: str = ""):
         """Pages of (ids, documents, metadatas, embeddings) of a generation's records."""
