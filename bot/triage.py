@@ -305,6 +305,11 @@ _CRISIS = {
         r"\b(?:take|taking|took) my (?:own )?life\b|\bend\w* my (?:own )?life\b",
         r"\b(?:end|ending) (?:it all|it(?! with)|things(?! with)|everything)\b",
         r"\b(?:sleep|i) (?:\w+ ){0,3}(?:never|not) wake up\b",
+        # Passive ideation told as a wish or a condition (the screening question "wished you
+        # could go to sleep and not wake up"), not "I didn't wake up until noon".
+        r"\b(?:if|wish|hope|hoping|rather|easier|better) (?:that )?(?:i|i would|i could) "
+        r"(?:\w+ ){0,2}(?:didnt|wouldnt|wont|dont|did not|would not|will not|could not|couldnt) "
+        r"(?:ever )?wake up\b(?! (?:late|early|until|till|before|in time|at|with|from))",
         r"\bnot (?:being|be) (?:here|around|alive)\b|\bstop existing\b|\bto (?:just )?not exist\b",
         # Not "will botox end my migraine pain for good?": the writer must be the one ending it.
         r"\bi (?:\w+ ){0,3}(?:end|ending) (?:my|all (?:this|the|my)) (?:pain|suffering|misery) "
