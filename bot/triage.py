@@ -204,6 +204,9 @@ _EMERGENCY = {
         r"\bswallow\w* (?:\w+ ){0,3}(?:difficult|hard|impossible)\b",
         r"\bchok\w* (?:on|when|every|while)\b|\bchoke every\b|\bstuck when i (?:try to )?swallow",
         r"\bcoughing (?:\w+ ){0,2}when i (?:eat|drink)\b|\bcome (?:back )?out of my nose\b",
+        # Aspiration: what is swallowed goes the wrong way.
+        r"\b(?:water|food|drinks?|liquids?|it) (?:\w+ ){0,2}(?:going|goes|went|gets|getting) "
+        r"(?:\w+ )?(?:into|in|down) (?:my |the )?(?:lungs?|windpipe|airway)\b",
         r"\b(?:food|water|drinks?|liquids?|pills?) (?:wont|doesnt|cant|will not) go down\b|"
         r"\bgag\w* on (?:my )?(?:own )?(?:spit|saliva|food|water)\b|"
         r"\bdown the wrong (?:way|pipe|hole)\b",
@@ -342,6 +345,10 @@ _CRISIS = {
         rf"\bstash of {_PILLS}|\b(?:bottle|handful) of {_PILLS} (?:\w+ ){{0,2}}(?:next to|"
         rf"beside|in front of|in my hand)\b",
         rf"\b{_PILLS} (?:\w+ ){{0,3}}(?:lined up|counted out|saved up|set aside)\b",
+        # Pills made ready, not "my prescription is ready at the pharmacy".
+        rf"\b(?:have|got|with|keep|keeping) (?:\w+ ){{0,2}}{_PILLS} (?:\w+ )?(?:ready|prepared|"
+        rf"within reach|at hand)\b(?! for (?:the|this|my|next|tomorrow|work|travel|a)\b| in (?:the|my|a) "
+        rf"(?:organi[sz]er|pill ?box|dispenser))",
         # Taking a quantity counts when done or intended, not "can I take all my meds as usual?".
         rf"\b(?:took|taken|swallowed|downed|going to take|going to swallow) {_AMOUNT}{_ROUTINE}",
         rf"\b(?:want|wanting|plan\w*|thinking (?:of|about)|tempted|about) (?:to )?"
@@ -531,6 +538,25 @@ class Triage:
                 return kind, float(sims[fires].max())
             best = max(best, float(sims.max()))
         return None, best
+
+    def boundary_distances(self, text: str) -> dict[str, float]:
+        """How far a message's similarity evidence is from firing, per kind (>= 0: it fires).
+
+        The distance of a unit is the smaller of (cosine - MIN_SIMILARITY) and (cosine -
+        ordinary cosine - MIN_MARGIN); a message takes its best unit. Empty when nothing is
+        left to embed. tests/test_triage_margin.py keeps labelled messages away from 0."""
+        units = embedding_units(normalise(text))
+        if not units:
+            return {}
+        vectors = np.asarray(self.embedder.embed(units), dtype=np.float32)
+        matrices = self.example_matrices()
+        ordinary = (vectors @ matrices["ordinary"].T).max(axis=1)
+        distances = {}
+        for kind in KINDS:
+            sims = (vectors @ matrices[kind].T).max(axis=1)
+            gap = np.minimum(sims - MIN_SIMILARITY[kind], sims - ordinary - MIN_MARGIN[kind])
+            distances[kind] = float(gap.max())
+        return distances
 
     def classify(self, text: str) -> TriageResult:
         """Decide whether a message is an emergency, a crisis, or neither."""
