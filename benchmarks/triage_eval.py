@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bot.resources import shared_embedder  # noqa: E402
-from bot.triage import (  # noqa: E402
+from bot.safety.triage import (  # noqa: E402
     KINDS,
     MIN_MARGIN,
     MIN_SIMILARITY,

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from bot import prompts
 from bot.boundaries import personal_dosing_request
+from bot.safety.triage import Triage
 from bot.settings import Settings
-from bot.triage import Triage
 from bot.validate import check_question, clean
 
 TRIAGE_MAX_CHARS = 20_000  # triage reads this much of an over-long message before refusing it
