@@ -28,7 +28,12 @@ from bot.safety.catalogue import TRIAGE_DIR, Sign, load
 
 RULES = TRIAGE_DIR / "rules.toml"
 _RANK = {"crisis": 3, "emergency": 2, "urgent": 1}
-_SENTENCE_END = re.compile(r" ?[.;!?\n](?: [.;!?\n])* ?")
+# A sentence ends at . ; ! ? or a line break, or at a comma that opens a question ("as a teenager
+# I had a seizure, can I still get filler?": "still" belongs to the question, not the seizure).
+_SENTENCE_END = re.compile(
+    r" ?[.;!?\n](?: [.;!?\n])* ?| , (?=(?:can|could|should|is|are|will|would|do|does|what|how)"
+    r" (?:i|it|you|we|this|that|there|botox|filler)\b)"
+)
 
 
 @dataclass(frozen=True)

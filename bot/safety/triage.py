@@ -147,6 +147,15 @@ class Triage:
         """Decide whether a message is an emergency, a crisis, or neither."""
         return self.classify_many([text])[0]
 
+    def classify_patterns(self, text: str) -> TriageResult:
+        """The catalogue's decision alone: no embedding, so no model is needed or loaded."""
+        if not isinstance(text, str):
+            raise ValueError(f"triage needs a string, got {type(text).__name__}")
+        finding = find(normalise(text))
+        if finding.tier is None:
+            return TriageResult(None, finding.discounted or "none", 0.0)
+        return TriageResult(finding.tier, f"pattern:{finding.sign}", 1.0, finding.lang)
+
     def classify_many(self, texts: list[str]) -> list[TriageResult]:
         """classify() for many messages, embedding all that need it in one batch."""
         results: list[TriageResult | None] = []
