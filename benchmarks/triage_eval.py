@@ -2,7 +2,7 @@
 
 Run: `.venv/bin/python benchmarks/triage_eval.py` (add `--errors` to list the misses, or
 `--calibrate` to print the leave-one-out similarity margins of the curated example files, which is
-how the thresholds in bot/triage.py were chosen without looking at the labelled test messages).
+how the thresholds in bot/safety/triage.py were chosen without looking at the labelled test messages).
 
 How the labelled file grew, and what each batch scored when first run, before any fix it prompted
 (recall emergency / crisis, false positives on ordinary+neutral):
@@ -158,7 +158,7 @@ def text_scores(triage: Triage, texts: list[str]) -> list[dict[str, np.ndarray]]
 
 
 def fires(scores: dict[str, np.ndarray], kind: str, min_sim: float, min_margin: float) -> bool:
-    """The rule of bot.triage: some unit close enough to kind and clearly closer than ordinary."""
+    """The rule of bot.safety.triage: some unit close enough to kind and clearly closer than ordinary."""
     sims = scores[kind]
     return bool(((sims >= min_sim) & (sims - scores["ordinary"] >= min_margin)).any())
 

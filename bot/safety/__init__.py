@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot import prompts
-from bot.boundaries import personal_dosing_request
+from bot.safety.boundaries import personal_dosing_request
 from bot.safety.triage import Triage, TriageResult
+from bot.safety.validate import check_question, clean
 from bot.settings import Settings
-from bot.validate import check_question, clean
 
 TRIAGE_MAX_CHARS = 20_000  # triage reads this much of an over-long message: its start and its end
 SAFETY_TIERS = ("emergency", "crisis")  # the tiers whose reply replaces any answer

@@ -91,13 +91,17 @@ def _deleet(match: re.Match) -> str:
     return word if word in _leet_words() else token
 
 
+def _catalogue_words() -> frozenset[str]:
+    from bot.safety.catalogue import pattern_words
+
+    return pattern_words()
+
+
 @functools.cache
 def _leet_words() -> frozenset[str]:
     """Words a leetspeak token may stand for: real words, key words and the catalogue's words."""
-    from bot.safety.catalogue import pattern_words
-
     t = tables()
-    return _known_words() | t["keywords"] | frozenset(t["aliases"]) | pattern_words()
+    return _known_words() | t["keywords"] | frozenset(t["aliases"]) | _catalogue_words()
 
 
 def _edits(a: str, b: str) -> int:
@@ -116,6 +120,8 @@ def _spell(token: str) -> str:
     keywords = tables()["keywords"]
     if len(token) < 5 or not token.isalpha() or token in keywords or token in _known_words():
         return token
+    if token in _catalogue_words():
+        return token  # a word the catalogue spells out, often Spanish or French ("doble")
     if token.endswith("in") and token + "g" in _known_words():
         return token + "g"  # "endin", "thinkin"
     limit = 1 if len(token) < 8 else 2
