@@ -87,7 +87,7 @@ def _units(text: str) -> list[str]:
 
 
 class Triage:
-    """Classify a message as an emergency, a crisis or neither."""
+    """Classify a message as an emergency, urgent, a crisis or none of them."""
 
     def __init__(self, embedder=None, examples_dir: Path | None = None) -> None:
         self._embedder = embedder
