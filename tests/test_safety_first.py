@@ -155,3 +155,16 @@ def test_the_eval_counts_urgent_and_emergency_or_urgent_recall():
     assert results[1]["flags"]["outcome"] == "urgent" and results[2]["flags"]["expectation"]
     assert m["emergency_or_urgent_recall"] == 1.0
     assert m["false_alarm_urgent"] == 0.5 and m["false_alarm_emergency_or_crisis"] == 0.0
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What can I do at home to bring down swelling after filler?",
+        "Can I take ibuprofen for the soreness after my filler?",
+        "How many units do people usually get for frown lines?",
+    ],
+)
+def test_aftercare_and_general_questions_are_not_refused(seed_bot, question):
+    reply = seed_bot.answer(question)
+    assert reply.kind in {"answer", "abstain"} and reply.triage is None

@@ -142,6 +142,9 @@ def test_spanish_and_french_cues_get_the_reply_in_that_language(triage, text, ki
         "How would I know if I was having an allergic reaction?",
         # negated
         "no chest pain, no trouble breathing, just a sore forehead",
+        # impersonal topic questions
+        "How to prevent Heart Attack?",
+        "How many people are affected by hereditary angioedema?",
     ],
 )
 def test_not_current_emergencies_are_not_flagged(triage, text):
