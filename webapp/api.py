@@ -132,7 +132,9 @@ def api_router(bot, limiter: RateLimiter) -> APIRouter:
             raise HTTPException(400, '"question" is empty: type a question')
         # Safety first: an emergency or a crisis is answered whatever the rate, queue and length
         # limits say, and without the store (the red-flag catalogue alone decides it).
-        safety = bot.safety_first(question)
+        safety = await run_in_threadpool(
+            bot.safety_first, question
+        )  # CPU only, but not on the loop
         if safety is not None:
             return safety.to_dict()
         check_rate(request)

@@ -116,6 +116,7 @@ def _edits(a: str, b: str) -> int:
     return d[-1][-1]
 
 
+@functools.lru_cache(maxsize=65536)
 def _spell(token: str) -> str:
     keywords = tables()["keywords"]
     if len(token) < 5 or not token.isalpha() or token in keywords or token in _known_words():
