@@ -1,17 +1,19 @@
-"""Triage on the labelled messages: precision and recall per class, false positives on the rest.
+"""Triage on labelled messages: recall per tier, false alarms per tier, the confusion matrix.
 
-Run: `.venv/bin/python benchmarks/triage_eval.py` (add `--errors` to list the misses, or
-`--calibrate` to print the leave-one-out similarity margins of the curated example files, which is
-how the thresholds in bot/triage.py were chosen without looking at the labelled test messages).
+Run: `.venv/bin/python benchmarks/triage_eval.py [FILE ...]` (JSONL, {"text" or "question",
+"label"} a line; labels emergency, urgent, crisis, ordinary or neutral; no label means ordinary,
+so `../shared/data/liveqa_med2017_consumer_questions.jsonl` measures false alarms). Default file:
+tests/data/triage_labelled.jsonl. `--errors` lists the misses; `--calibrate` prints the
+leave-one-out similarity margins of the curated example files, which is how the thresholds in
+bot/safety/triage.py were chosen without looking at the labelled test messages.
 
-How the labelled file grew, and what each batch scored when first run, before any fix it prompted
-(recall emergency / crisis, false positives on ordinary+neutral):
-- the first 156 lines, written before the code: 38/38, 36/38, 0/80;
-- the next 50, written after the first round of fixes: 12/16, 11/14, 1/20;
-- the last 45: 8/13, 14/14, 1/18.
-Every miss was then fixed, so the file now measures regressions; the blind figures above are the
-better guide to how new wording fares: on the two later batches 20/29 emergency and 25/28 crisis
-messages were caught, with 2 false positives in 38.
+Emergencies are counted twice, as the issue's targets are: caught by an emergency or an urgent
+reply, and by the emergency reply itself. Figures, before and after, are in BENCHMARKS.md
+("Triage (issue 12)"). History of tests/data/triage_labelled.jsonl, first-run figures per batch
+(recall emergency / crisis, false positives on ordinary+neutral): the first 156 lines, written
+before the code: 38/38, 36/38, 0/80; the next 50: 12/16, 11/14, 1/20; the last 45: 8/13, 14/14,
+1/18. tests/data/triage_added_blind.jsonl was run once before the catalogue was written: 8/22
+emergencies, 0/3 urgent, 4/10 crises, 2/22 false alarms.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bot.resources import shared_embedder  # noqa: E402
-from bot.triage import (  # noqa: E402
+from bot.safety.triage import (  # noqa: E402
     KINDS,
     MIN_MARGIN,
     MIN_SIMILARITY,
@@ -44,39 +46,86 @@ LABELLED = ROOT / "tests" / "data" / "triage_labelled.jsonl"
 LIVEQA = ROOT.parent / "shared" / "data" / "liveqa_med2017_consumer_questions.jsonl"
 
 
+TIERS = ("emergency", "urgent", "crisis")
+PREDICTED = ("emergency", "urgent", "crisis", None)
+# Labels of the files this reads, mapped to the tiers: "neutral" (tests/data/triage_labelled.jsonl)
+# is ordinary text that is not about a worry at all.
+LABELS = {"emergency": "emergency", "urgent": "urgent", "crisis": "crisis"}
+LABELS |= {"ordinary": "ordinary", "neutral": "ordinary"}
+
+
 def load(path: Path = LABELLED) -> list[dict]:
-    """The labelled messages: {"text", "label"} a line."""
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    """Labelled messages ({"text"|"question", "label"} a line; no label means ordinary)."""
+    cases = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        text = row.get("text", row.get("question"))
+        label = LABELS.get(row.get("label", "ordinary"))
+        if not isinstance(text, str) or label is None:
+            raise ValueError(f"{path}:{n}: needs a text and a label in {sorted(LABELS)}")
+        cases.append({"text": text, "label": label})
+    return cases
+
+
+def _share(hits: int, total: int) -> tuple[float, int, int]:
+    return (hits / total if total else float("nan"), hits, total)
 
 
 def evaluate(triage: Triage, cases: list[dict]) -> dict:
-    """Per-class precision and recall, and the false-positive rate on ordinary and neutral."""
+    """Recall per tier, false alarms per tier on ordinary text, and the confusion matrix."""
     results = triage.classify_many([c["text"] for c in cases])
     predicted = [r.kind for r in results]
     labels = [c["label"] for c in cases]
+    pairs = list(zip(labels, predicted, strict=True))
     out: dict = {"n": len(cases), "errors": []}
     out["by"] = Counter(r.reason.split(":")[0] for r in results if r.kind)
-    for kind in KINDS:
-        tp = sum(p == kind and y == kind for p, y in zip(predicted, labels, strict=True))
-        fp = sum(p == kind and y != kind for p, y in zip(predicted, labels, strict=True))
-        fn = sum(p != kind and y == kind for p, y in zip(predicted, labels, strict=True))
-        out[kind] = {
-            "precision": tp / (tp + fp) if tp + fp else 1.0,
-            "recall": tp / (tp + fn) if tp + fn else 1.0,
-            "support": tp + fn,
-        }
-    for group in (("ordinary",), ("neutral",), ("ordinary", "neutral")):
-        flagged = [p is not None for p, y in zip(predicted, labels, strict=True) if y in group]
-        out["fp_rate:" + "+".join(group)] = (
-            sum(flagged) / len(flagged),
-            sum(flagged),
-            len(flagged),
+    out["confusion"] = Counter(pairs)
+
+    def count(label: str, allowed: tuple) -> tuple[float, int, int]:
+        return _share(
+            sum(y == label and p in allowed for y, p in pairs), sum(y == label for y, _ in pairs)
         )
-    for case, p in zip(cases, predicted, strict=True):
-        expected = case["label"] if case["label"] in KINDS else None
+
+    # The issue's targets: an emergency is caught by either an emergency or an urgent reply, and
+    # separately by the emergency reply itself.
+    out["recall"] = {
+        "emergency (emergency or urgent reply)": count("emergency", ("emergency", "urgent")),
+        "emergency (the emergency reply)": count("emergency", ("emergency",)),
+        "urgent (urgent or emergency reply)": count("urgent", ("urgent", "emergency")),
+        "crisis (the crisis reply)": count("crisis", ("crisis",)),
+    }
+    out["false_alarms"] = {
+        "ordinary -> emergency": count("ordinary", ("emergency",)),
+        "ordinary -> crisis": count("ordinary", ("crisis",)),
+        "ordinary -> emergency or crisis": count("ordinary", ("emergency", "crisis")),
+        "ordinary -> urgent": count("ordinary", ("urgent",)),
+    }
+    for case, p, r in zip(cases, predicted, results, strict=True):
+        expected = None if case["label"] == "ordinary" else case["label"]
         if p != expected:
-            out["errors"].append((case["label"], p, case["text"]))
+            out["errors"].append((case["label"], p, r.reason, case["text"]))
     return out
+
+
+def report(name: str, result: dict, seconds: float, errors: bool) -> None:
+    """Print one file's figures."""
+    print(f"\n== {name}: {result['n']} messages, {seconds:.1f}s")
+    for key, (rate, hits, total) in (*result["recall"].items(), *result["false_alarms"].items()):
+        if total:
+            print(f"  {key:40} {rate:6.1%}  ({hits}/{total})")
+    labels = [x for x in (*TIERS, "ordinary") if any(y == x for y, _ in result["confusion"])]
+    print("  confusion (rows: label, columns: reply)")
+    print("  " + " " * 11 + "".join(f"{p or 'none'!s:>11}" for p in PREDICTED))
+    for y in labels:
+        cells = "".join(f"{result['confusion'][(y, p)]:>11}" for p in PREDICTED)
+        print(f"  {y:>11}{cells}")
+    by = result["by"]
+    print(f"  flagged by a pattern: {by['pattern']}, by similarity alone: {by['similar']}")
+    if errors:
+        for label, predicted, reason, text in result["errors"]:
+            print(f"    {label:9} -> {predicted!s:9} {reason:24} {text[:160]}")
 
 
 def unit_scores(triage: Triage) -> dict[str, list[dict[str, np.ndarray]]]:
@@ -111,7 +160,7 @@ def text_scores(triage: Triage, texts: list[str]) -> list[dict[str, np.ndarray]]
 
 
 def fires(scores: dict[str, np.ndarray], kind: str, min_sim: float, min_margin: float) -> bool:
-    """The rule of bot.triage: some unit close enough to kind and clearly closer than ordinary."""
+    """The rule of bot.safety.triage: some unit close enough to kind and clearly closer than ordinary."""
     sims = scores[kind]
     return bool(((sims >= min_sim) & (sims - scores["ordinary"] >= min_margin)).any())
 
@@ -152,8 +201,14 @@ def calibrate(triage: Triage) -> None:
 
 
 def main() -> None:
-    """Print the figures (and optionally the misses or the calibration)."""
+    """Print the figures for each file (and optionally the misses or the calibration)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        help="labelled JSONL files ({text|question, label}; default: tests/data/triage_labelled.jsonl)",
+    )
     parser.add_argument("--errors", action="store_true", help="list misclassified messages")
     parser.add_argument("--calibrate", action="store_true", help="leave-one-out on the examples")
     args = parser.parse_args()
@@ -161,25 +216,12 @@ def main() -> None:
     if args.calibrate:
         calibrate(triage)
         return
-    cases = load()
-    start = time.perf_counter()
-    result = evaluate(triage, cases)
-    seconds = time.perf_counter() - start
-    print(f"{result['n']} labelled messages ({LABELLED.relative_to(ROOT)}), {seconds:.1f}s")
-    for kind in KINDS:
-        r = result[kind]
-        print(
-            f"{kind:9}  precision {r['precision']:.3f}  recall {r['recall']:.3f}  "
-            f"(n={r['support']})"
-        )
-    for key in ("fp_rate:ordinary", "fp_rate:neutral", "fp_rate:ordinary+neutral"):
-        rate, hits, total = result[key]
-        print(f"false-positive rate {key.split(':')[1]:17} {rate:.3f}  ({hits}/{total})")
-    by = result["by"]
-    print(f"flagged by a pattern: {by['pattern']}, by similarity alone: {by['similar']}")
-    if args.errors:
-        for label, predicted, text in result["errors"]:
-            print(f"  {label:9} -> {predicted!s:9} {text}")
+    triage.classify("warm up")  # the model and the example vectors load outside the timing
+    for path in args.files or [LABELLED]:
+        cases = load(path)
+        start = time.perf_counter()
+        result = evaluate(triage, cases)
+        report(str(path), result, time.perf_counter() - start, args.errors)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,11 @@ State = dict
 def _reply(state: State, **fields) -> Reply:
     """Build the final Reply; the disclaimer is attached here, after everything else."""
     fields.setdefault("notice", state.get("notice"))
+    urgent = state.get("urgent")
+    if urgent and fields.get("kind") not in ("emergency", "crisis"):
+        # An urgent message: the "get seen today" block first, then whatever the chain decided.
+        fields["text"] = f"{urgent}\n\n{fields.get('text', '')}".strip()
+        fields["triage"] = "urgent"
     return Reply(
         disclaimer=prompts.disclaimer(),
         question=state.get("question", ""),
@@ -114,7 +119,12 @@ class Bot:
 
     def _triage(self, state: State) -> State:
         verdict = self.safety.triage(state["question"])
-        if verdict is not None:
+        if verdict is not None and verdict.triage == "urgent":
+            # Recorded; the chain goes on and _reply puts the block first.
+            state["urgent"] = (
+                verdict.message if verdict.kind == "urgent" else prompts.load("urgent")
+            )
+        if verdict is not None and verdict.kind != "urgent":
             state["reply"] = _reply(
                 state, kind=verdict.kind, triage=verdict.triage, text=verdict.message
             )
@@ -232,6 +242,17 @@ class Bot:
             reply = _reply(state, kind="error", text=prompts.load("error"))
         reply.latency_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
         return reply
+
+    def safety_first(self, question: str) -> Reply | None:
+        """The emergency or crisis reply a message needs, by the catalogue alone (no store, no
+        model), or None: channels call it before their rate, queue and length limits."""
+        if not isinstance(question, str) or not question.strip():
+            return None
+        verdict = self.safety.urgent_first(question)
+        if verdict is None:
+            return None
+        state: State = {"question": question}
+        return _reply(state, kind=verdict.kind, triage=verdict.triage, text=verdict.message)
 
     def stream(self, question: str, history: Sequence = ()) -> Iterator:
         """Typed events: the reply's text in pieces, then its citations, then the final Reply."""

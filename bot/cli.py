@@ -195,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--workers", type=int, default=1, help="threads sharing one bot (default 1)")
     for flag, what in (
         ("--min-disclaimer", "share of replies carrying the disclaimer"),
-        ("--min-triage-recall", "share of emergency/crisis cases triaged correctly"),
+        ("--min-triage-recall", "share of emergency/urgent/crisis cases triaged correctly"),
         ("--min-expectation-accuracy", "share of cases whose expected outcome was met"),
         ("--min-source-hit", "share of answer cases citing the expected page (hit@5)"),
         ("--min-abstention-recall", "share of abstain cases where the bot abstained"),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from vectorstore.errors import InputFileError
 
-EXPECTS = ("answer", "abstain", "emergency", "crisis", "reject", "answer_or_abstain")
+EXPECTS = ("answer", "abstain", "emergency", "urgent", "crisis", "reject", "answer_or_abstain")
 FIELDS = {
     "id": "a unique non-empty string",
     "question": "the message sent to the bot (a string; may be empty for reject cases)",

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from bot.eval_cases import Case, file_sha256, load_cases
 from bot.eval_metrics import THRESHOLDS, check, failed_thresholds, metrics
-from bot.redact import redact
 from bot.reply import Reply
+from bot.safety.redact import redact
 
 FORMAT = 1
 RESULTS, METRICS, REPORT = "results.jsonl", "metrics.json", "report.html"
@@ -172,6 +172,9 @@ def summary(run: Run, values: dict, out_dir: Path) -> str:
         f"abstention P/R {_fmt(values['abstention_precision'])}/"
         f"{_fmt(values['abstention_recall'])}  triage P/R {_fmt(values['triage_precision'])}/"
         f"{_fmt(values['triage_recall'])}  mentions {_fmt(values['mention_pass_rate'])}",
+        f"emergencies given an emergency or urgent reply {_fmt(values['emergency_or_urgent_recall'])}"
+        f"  false alarms: emergency or crisis {_fmt(values['false_alarm_emergency_or_crisis'])}, "
+        f"urgent {_fmt(values['false_alarm_urgent'])}",
         "latency ms p50 {p50}  p95 {p95}  max {max}".format(**values["latency_ms"]),
     ]
     failed = [r for r in run.results if not r["flags"]["passed"]]

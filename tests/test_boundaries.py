@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.boundaries import personal_dosing_request
+from bot.safety.boundaries import personal_dosing_request
 
 CASES = [
     json.loads(x)

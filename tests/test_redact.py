@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.redact import redact
+from bot.safety.redact import redact
 
 ROOT = Path(__file__).resolve().parents[1]
 

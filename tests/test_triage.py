@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.triage import EXAMPLES_DIR, Triage, find, normalise
+from bot.safety.rules import find
+from bot.safety.triage import EXAMPLES_DIR, Triage, normalise
 
 LABELLED = Path(__file__).parent / "data" / "triage_labelled.jsonl"
 CASES = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines() if line]
@@ -81,11 +82,11 @@ def test_every_prediction_is_the_labelled_kind(predictions):
         (
             "my family says it's nothing but my throat feels tight and I can't swallow well",
             "emergency",
-            "pattern:swallowing",
+            "pattern:swallowing_difficulty",
         ),
         ("I've been saving up my sleeping pills", "crisis", "pattern:method"),
         ("cant breath since the injection", "emergency", "pattern:breathing"),
-        ("my tounge is swolling up", "emergency", "pattern:allergy"),
+        ("my tounge is swolling up", "emergency", "pattern:anaphylaxis"),
         ("im sucidal", "crisis", "pattern:suicide"),
         ("I want to kil my self", "crisis", "pattern:self_harm"),
         ("droopy eyelid and now my arms and legs feel weak", "emergency", "pattern:weakness"),
@@ -187,9 +188,9 @@ def test_normalise(text, expected):
     ],
 )
 def test_negation_scope(text, negated):
-    name, negated_spans = find(text, "emergency")
-    assert (name is None) == negated
-    assert bool(negated_spans) == negated
+    finding = find(text)
+    assert (finding.tier is None) == negated
+    assert bool(finding.negated) == negated
 
 
 def test_examples_are_embedded_once_and_patterns_need_no_embedding(embedder):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.validate import Checked, check_question, clean, looks_non_english
+from bot.safety.validate import Checked, check_question, clean, looks_non_english
 
 DATA = Path(__file__).parent / "data"
 LIVEQA = Path(__file__).resolve().parents[2] / "shared/data/liveqa_med2017_consumer_questions.jsonl"

@@ -127,10 +127,17 @@ def api_router(bot, limiter: RateLimiter) -> APIRouter:
     )
     async def ask(body: AskRequest, request: Request) -> dict:
         """Answer one question; the reply cites the doctors and always carries the disclaimer."""
-        check_rate(request)
         question = body.question.strip()
         if not question:
             raise HTTPException(400, '"question" is empty: type a question')
+        # Safety first: an emergency or a crisis is answered whatever the rate, queue and length
+        # limits say, and without the store (the red-flag catalogue alone decides it).
+        safety = await run_in_threadpool(
+            bot.safety_first, question
+        )  # CPU only, but not on the loop
+        if safety is not None:
+            return safety.to_dict()
+        check_rate(request)
         if len(question) > TRIAGE_MAX_CHARS:
             raise HTTPException(400, f'"question" is longer than {limit} characters: shorten it')
         if in_flight[0] >= bot.settings.queue_size:
@@ -143,7 +150,7 @@ def api_router(bot, limiter: RateLimiter) -> APIRouter:
             reply = await run_in_threadpool(bot.answer, question, history)
         finally:
             in_flight[0] -= 1
-        if reply.kind == "rejected":
+        if reply.kind == "rejected" and reply.triage is None:
             raise HTTPException(
                 400,
                 f'"question" is longer than {limit} characters: shorten it'

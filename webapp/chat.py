@@ -117,11 +117,13 @@ class ChatHandlers:
         turn = Turn(question=shown)
         history = _history(turns)
         turns = [*turns, turn]
-        if not self.limiter.allow(_client(request)):
-            turn.reply = Reply(
+        # Safety first: an emergency or a crisis gets its reply even from a client over its limit.
+        safety = self.bot.safety_first(question)
+        if safety is not None or not self.limiter.allow(_client(request)):
+            turn.reply = safety or Reply(
                 text=BUSY_MESSAGE, disclaimer=prompts.disclaimer(), kind="unavailable"
             )
-            turn.rateable = False
+            turn.rateable = safety is not None
             yield render_transcript(turns), turns, turn.reply.to_dict()
             return
         yield render_transcript(turns), turns, gr.skip()

@@ -8,8 +8,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.redact import redact
 from bot.reply import Reply
+from bot.safety.redact import redact
 from webapp.render import FEEDBACK_REASONS
 
 FILE_NAME = "feedback.sqlite3"

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from bot import prompts
 from bot.reply import Citation, Reply
 
 MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -190,6 +191,14 @@ def render_feedback(reply_id: str, given: str | None) -> str:
     )
 
 
+def _urgent_block(text: str) -> tuple[str, str]:
+    """An urgent reply's text split into its "get seen today" block and the rest."""
+    block = prompts.load("urgent")
+    if text.startswith(block):
+        return block, text[len(block) :].strip()
+    return text, ""
+
+
 def render_reply(reply: Reply, feedback: str | None = None, *, rateable: bool = True) -> str:
     """One finished reply: badge, notice, text with markers, source cards, disclaimer, rating."""
     kind = reply.kind if reply.kind in KIND_STYLE else "answer"
@@ -201,7 +210,14 @@ def render_reply(reply: Reply, feedback: str | None = None, *, rateable: bool = 
         parts.append(f'<p class="badge">{esc(badge)}</p>')
     if reply.notice:
         parts.append(f'<p class="notice">{esc(reply.notice)}</p>')
-    parts.append(f'<div class="text">{paragraphs(reply.text, reply.id, reply.citations)}</div>')
+    text = reply.text
+    if reply.triage == "urgent":
+        block, text = _urgent_block(text)
+        parts.append(
+            f'<section class="urgent-block" role="alert" aria-label="Get seen today">'
+            f'<p class="badge">Get seen today</p>{paragraphs(block)}</section>'
+        )
+    parts.append(f'<div class="text">{paragraphs(text, reply.id, reply.citations)}</div>')
     if reply.citations:
         cards = "".join(render_source(c, reply.id) for c in reply.citations)
         parts.append(f'<section class="sources" aria-label="Sources"><h2>Sources</h2>{cards}')

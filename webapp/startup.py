@@ -55,6 +55,10 @@ class WarmingBot:
         self.ready.wait()
         return self.bot.answer(question, history)
 
+    def safety_first(self, question: str) -> Reply | None:
+        """Bot.safety_first, without waiting: it needs neither the models nor the store."""
+        return self.bot.safety_first(question)
+
     def stream(self, question: str, history: Sequence = ()) -> Iterator:
         """Bot.stream, once the warm-up is done."""
         self.ready.wait()

@@ -32,6 +32,8 @@ CSS = """
 .kind-emergency .badge { background: #b91c1c; color: #fff; font-size: 1rem; }
 .kind-crisis { background: #faf5ff !important; border: 3px solid #6b21a8 !important; }
 .kind-crisis .badge { background: #6b21a8; color: #fff; font-size: 1rem; }
+.urgent-block { background: #fffbeb; border: 3px solid #b45309; border-radius: 8px; padding: 0.5rem 0.75rem; margin-bottom: 0.75rem; }
+.urgent-block .badge { background: #b45309; color: #fff; font-size: 1rem; }
 .kind-referral { border: 2px solid #1d4ed8 !important; }
 .kind-referral .badge { background: #1d4ed8; color: #fff; }
 .kind-rejected, .kind-unavailable, .kind-error { background: #fffbeb !important;

@@ -18,6 +18,10 @@ _PRODUCT = (
     r"(?:botox|dysport|xeomin|jeuveau|daxxify|toxin|filler|fillers|juvederm|restylane|"
     r"hyaluronidase|kybella|sculptra|radiesse|semaglutide|ozempic|insulin|it|this|them)"
 )
+_INJECTABLE = (
+    r"(?:botox|dysport|xeomin|jeuveau|daxxify|toxin|fillers?|juvederm|restylane|hyaluronidase|"
+    r"kybella|sculptra|radiesse|semaglutide|ozempic|insulin|injections?|shots?|jabs?|needles?)"
+)
 _DOSE_WORDS = (
     r"(?:units?|u|mg|mcg|ml|cc|syringes?|vials?|doses?|dosage|pills?|tablets?|capsules?|"
     r"injections?|shots?|much|many)"
@@ -33,8 +37,14 @@ _NOT_AMOUNTS = r"(?:times|years?|months?|weeks?|days?|sessions|treatments|appoin
 
 _PATTERNS = [
     # Self-injection: doing it oneself, at home, or from a product bought outside a clinic.
-    r"\b(?:inject|injecting|administer|give|do|doing|put)\b[^.?!]{0,40}\b(?:myself|my own|"
+    r"\b(?:inject|injecting|administer|administering)\b[^.?!]{0,40}\b(?:myself|my own|"
     r"at home|by myself|on my own|on myself|yourself at home)\b",
+    # "give/do/put" only with the product or an injection as the thing done: "what can I do at
+    # home to bring down swelling after filler?" asks about aftercare, not self-injection.
+    rf"\b(?:give|giving|do|doing|put|putting)\b (?:\w+ ){{0,2}}?{_INJECTABLE}\b[^.?!]{{0,30}}"
+    r"\b(?:myself|at home|by myself|on my own|on myself)\b",
+    rf"\b(?:do|doing|give|giving) (?:my|your) own {_INJECTABLE}\b",
+    r"\b(?:give|giving) (?:myself|yourself) (?!(?:a |some )?(?:break|time|permission|credit)\b)",
     r"\bself[- ]?(?:inject\w*|administ\w*)\b|\bdiy\b|\bdo it yourself\b",
     r"\bhow (?:do|can|should|would|to) (?:i |you |we )?(?:inject|mix|dilute|reconstitute|"
     r"prepare|draw up|store)\b",
