@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from bot.compose import content_words
+from bot.words import content_words
 
 REDUNDANT_COSINE = 0.85
 REDUNDANT_OVERLAP = 0.8

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.compose import content_words
+from bot.words import content_words
 from vectorstore.sentences import split_sentences
 
 MARKER = re.compile(r"\s*\[(\d+)\]")
