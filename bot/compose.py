@@ -58,13 +58,21 @@ MMR_PENALTY = 0.6  # how much closeness to an already quoted statement costs a c
 DUPLICATE_COSINE = 0.85  # a sentence this close to a quoted one says the same thing...
 DUPLICATE_OVERLAP = 0.8  # ...as does one sharing this much of its content words (>= 3 words)
 FIRST_MARGIN = 0.15  # how far below the best a sentence with more of the focus may come first
-RELATIVE_FLOOR = 0.30  # sentences this far below the best one are left out (fitted replies)
+RELATIVE_FLOOR = 0.45  # sentences this far below the best one are left out (fitted replies)
 CASE_MIN_LEXICAL = 0.5  # a sentence about the asker's own case must contain this much focus
 SHORT_WORDS = 70  # budget of a one-part question (quoted words plus framing), when fitting
 FRAMING_WORDS = 8  # what the framing of one statement costs in the budget
 MIN_SENTENCE_WORDS, MAX_SENTENCE_WORDS = 3, 60  # shorter says nothing; longer cannot be quoted
 PER_CHUNK_CANDIDATES = 12  # sentences of one chunk considered (by word overlap with the question)
 CASE_FRAMING = "One doctor told the patient who asked on that page:"
+FIGURES_FRAMING = "Doctors give different figures:"
+# A figure with its unit ("2-4 months", "approximately 3 months", "up to a year").
+FIGURE = re.compile(
+    r"\b(?:(?:up to|about|approximately|around|perhaps|within|over)\s+)?"
+    r"(?:\d+(?:\.\d+)?(?:\s*(?:-|–|to)\s*\d+(?:\.\d+)?)?|an?|one|two|three|four|five|six|"
+    r"seven|eight|nine|ten|twelve)\s+(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?)\b",
+    re.IGNORECASE,
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -141,6 +149,7 @@ class Statement:
     quote: str
     answer_ids: tuple[str, ...]
     support_quotes: dict[str, str]  # answer id -> the sentence of that answer that supports it
+    figures: tuple[tuple[str, tuple[str, ...]], ...] = ()  # a figures line: (figure, answer ids)
 
 
 @dataclass(frozen=True)
@@ -243,6 +252,27 @@ def _supporters(lead: Candidate, cands: list[Candidate], weight: dict[str, float
         if _same_claim(lead, cand, weight):
             group.members.append(cand)
     return group
+
+
+def _figures(said: list[Candidate]) -> Statement | None:
+    """A figures line when answers saying the same thing give different figures, else None."""
+    by_figure: dict[str, list[Candidate]] = {}
+    for cand in said:
+        m = FIGURE.search(cand.sentence)
+        if m and not cand.own_case:
+            by_figure.setdefault(m.group(0), [])
+            if cand.answer_id not in {c.answer_id for c in by_figure[m.group(0)]}:
+                by_figure[m.group(0)].append(cand)
+    if len({f.lower() for f in by_figure}) < 2:
+        return None
+    ids = tuple(dict.fromkeys(c.answer_id for cands in by_figure.values() for c in cands))
+    return Statement(
+        framing=FIGURES_FRAMING,
+        quote="",
+        answer_ids=ids,
+        support_quotes={c.answer_id: c.sentence for cands in by_figure.values() for c in cands},
+        figures=tuple((f, tuple(c.answer_id for c in cands)) for f, cands in by_figure.items()),
+    )
 
 
 def framing(n: int, total: int, organisations: bool) -> str:
@@ -371,14 +401,22 @@ class ExtractiveComposer:
             pick = max(pool, key=gain)
             pool.remove(pick)
             if any(duplicate(pick, s) for s in chosen):
-                continue  # said already; its doctor is counted there if they say it exactly
+                continue  # said already: its doctor is counted there if they say it exactly
             cost = word_count(pick.sentence) + self.framing_words
             if chosen and words + cost > budget:
                 continue
             chosen.append(pick)
             words += cost
+        # Other answers' sentences that say what a quoted one says, figures perhaps differing.
+        repeats: dict[int, list[Candidate]] = {}
+        for cand in cands:
+            if cand in chosen or cand.own_case:
+                continue
+            same = [i for i, s in enumerate(chosen) if duplicate(cand, s)]
+            if same:
+                repeats.setdefault(same[0], []).append(cand)
         statements = []
-        for lead in chosen:
+        for n, lead in enumerate(chosen):
             group = _supporters(lead, [c for c in cands if c is not lead], weight)
             if lead.own_case:
                 group = Group([lead])
@@ -392,6 +430,9 @@ class ExtractiveComposer:
                     support_quotes={m.answer_id: m.sentence for m in group.members},
                 )
             )
+            figures = _figures([*group.members, *repeats.get(n, [])])
+            if figures:
+                statements.append(figures)
         return Composition(tuple(statements), total, organisations)
 
 
@@ -403,7 +444,7 @@ def reframe(text: str, total: int, organisations: bool) -> str:
     lines = []
     for line in text.split("\n\n"):
         m = _LINE.match(line)
-        if m and not m.group("framing").startswith(CASE_FRAMING):
+        if m and not m.group("framing").startswith((CASE_FRAMING, FIGURES_FRAMING)):
             n = len(re.findall(r"\[\d+\]", m.group("rest")))
             line = f"{framing(n, total, organisations)} {m.group('rest')}"
         lines.append(line)

@@ -28,8 +28,8 @@ def outcome(reply: dict) -> str:
 
 def expectation_met(expect: str, got: str) -> bool:
     """Does the bot's outcome satisfy what the case expects?"""
-    if expect == "answer_or_abstain":
-        return got in {"answer", "abstain"}
+    if expect == "answer_or_abstain":  # either is right; so is saying what is not covered
+        return got in {"answer", "abstain", "partial"}
     if expect == "not_covered":
         return got in HONEST
     return got == expect

@@ -22,6 +22,7 @@ REDUNDANT_COSINE = 0.85
 REDUNDANT_OVERLAP = 0.8
 HONEST = ("abstain", "partial")  # outcomes that say plainly the answers do not cover it
 _QUOTE = re.compile(r'["“](.+)["”]')
+_PIECE = re.compile(r'["“][^"“”]+["”]\s*(?:\[\d+\])+')
 
 Embed = Callable[[list[str]], list[list[float]]]
 
@@ -31,9 +32,12 @@ def _flat(text: str) -> str:
 
 
 def quoted_statements(text: str) -> list[str]:
-    """The quoted words of each paragraph of a reply, in order (paragraphs without a quote skipped)."""
+    """The quoted words of each paragraph of a reply, in order; paragraphs without a quote, and
+    figures lines (several short quotes, each with its markers), are skipped."""
     out = []
     for paragraph in (text or "").split("\n\n"):
+        if len(_PIECE.findall(paragraph)) > 1:
+            continue
         m = _QUOTE.search(paragraph)
         if m:
             out.append(m.group(1).strip())

@@ -6,8 +6,8 @@ chunks, "botox" on the seed pages), each weighted by its rarity in the corpus (B
 frequencies: idf = ln((N + 1) / (df + 0.5))), a word the corpus lacks weighing most. A retrieved
 sentence addresses a focus word when it contains its stem. The answers do not cover the question
 when the focus words none of their sentences contains carry at least UNCOVERED_SHARE of the
-focus's weight, the heaviest of them included, and those words in the patient's own phrasing are
-not close in meaning to any sentence either (cosine below PHRASE_COSINE).
+focus's weight, the heaviest of them included, and those words are not said in other words
+either (see `not_covered`).
 """
 
 from __future__ import annotations
@@ -29,9 +29,14 @@ from vectorstore.sentences import split_sentences
 TOPIC_SHARE = 0.3  # a word in more of the corpus's chunks than this is the topic, not the focus
 UNCOVERED_SHARE = 0.5  # focus weight no sentence contains that makes the question not covered...
 PHRASE_COSINE = 0.5  # ...unless some sentence is this close to the missing words' phrase
+SURE_SENTENCE = 0.72  # a sentence this close to the whole question covers it, whatever its words
+WORDS_ADD_NOTHING = 0.03  # ...or leaving them out brings the best sentence at most this closer
 HEAVY = 0.7  # missing focus words this close to the heaviest one are named in the reply
 MAX_PHRASE_WORDS = 6  # a longer span of the question is shown as its missing words alone
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_TAG = re.compile(r"<[^>]*>")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_PIECE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|[^\w\s]")  # words and punctuation
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,8 @@ def focus_of(question: str, frequency: Callable[[str], int], n_docs: int) -> Foc
     weights: dict[str, float] = {}
     words: dict[str, str] = {}
     question = asked_part(question) or question
+    # Markup is not what a patient asks about: tags go, a link keeps only its text.
+    question = _LINK.sub(r"\1", _TAG.sub(" ", question))
     for token in _TOKEN.findall(question):
         word = token.lower().replace("’", "'")
         if word in asking or word[0].isdigit() or not content_words(word):
@@ -113,20 +120,29 @@ def not_covered(
 ) -> str | None:
     """The patient's words for what the answers do not cover, or None when they cover it.
 
-    `vectors` are the sentences' stored vectors (rows in the same order)."""
+    `vectors` are the sentences' stored vectors (rows in the same order). Words the answers lack
+    may still be said in other words ("fade" for "wear off"): the question counts as covered when
+    those words alone are close to a sentence (PHRASE_COSINE), or when taking them out of the
+    question brings no sentence more than WORDS_ADD_NOTHING closer (they add nothing the answers
+    lack; off-topic words such as "alcohol" pull the question away from every sentence)."""
     missing = focus.uncovered(sentences)
-    if not missing:
-        return None
+    if not missing or not len(vectors):
+        return None if not missing else focus.phrase(missing)
+    whole = np.asarray(embed(focus.question), dtype=np.float32)
+    if float(np.max(vectors @ whole)) >= SURE_SENTENCE:
+        return None  # one sentence is plainly about this question, in whatever words
     ordered = [focus.words[s] for s in focus.words if s in missing]  # the question's order
     phrase = focus.phrase(missing)
     if len(phrase.split()) > MAX_PHRASE_WORDS:
         phrase = " ".join(ordered)
-    if len(vectors):
-        # Only the missing words: the rest of the question is what the answers do talk about.
-        probe = np.asarray(embed(" ".join(ordered)), dtype=np.float32)
-        close = float(np.max(vectors @ probe))
-        if close >= PHRASE_COSINE:
-            return None
+    # Only the missing words: the rest of the question is what the answers do talk about.
+    probe = np.asarray(embed(" ".join(ordered)), dtype=np.float32)
+    if float(np.max(vectors @ probe)) >= PHRASE_COSINE:
+        return None
+    kept = [t for t in _PIECE.findall(focus.question) if _token_stem(t) not in missing]
+    without = np.asarray(embed(" ".join(kept)), dtype=np.float32)
+    if float(np.max(vectors @ without)) - float(np.max(vectors @ whole)) <= WORDS_ADD_NOTHING:
+        return None
     return phrase
 
 
