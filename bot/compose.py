@@ -53,6 +53,7 @@ SHARED_WORDS = 0.45  # ...when one also has most of the other's distinctive word
 DIRECT_LEXICAL_WEIGHT = 0.6  # the same, for choosing the statement that answers first
 LEXICAL_WEIGHT = 0.3  # share of the question's focus a sentence contains (weighted by rarity)
 POSITION_WEIGHT = 0.03  # each sentence further into an answer counts a little less
+POSITION_CAP = 20  # ...up to this many sentences in
 RANK_WEIGHT = 0.01  # each answer further down the retrieved list counts a little less
 MMR_PENALTY = 0.6  # how much closeness to an already quoted statement costs a candidate
 DUPLICATE_COSINE = 0.85  # a sentence this close to a quoted one says the same thing...
@@ -348,7 +349,7 @@ class ExtractiveComposer:
                 cosine
                 + LEXICAL_WEIGHT * lex
                 - RANK_WEIGHT * cand.rank
-                - POSITION_WEIGHT * min(cand.position, 20)
+                - POSITION_WEIGHT * min(cand.position, POSITION_CAP)
             )
         return [c for c in cands if not c.own_case or c.lexical >= CASE_MIN_LEXICAL]
 
