@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.documents import Document
 
-from bot.compose import statement_like
 from bot.prompts import wordlist
+from bot.quotable import statement_like
 from bot.retrieve import question_focus as asked_part
 from bot.words import content_words, stem, stems, stop_words
 from vectorstore.sentences import split_sentences

@@ -11,8 +11,8 @@ import sys
 import pytest
 
 from bot import prompts
+from bot.agreement import exactly_supports
 from bot.chain import Bot
-from bot.compose import exactly_supports
 from bot.reply import CitationEvent, FinalEvent, Reply, TokenEvent
 from bot.rewrite import needs_context, standalone
 from bot.settings import Settings
