@@ -20,6 +20,7 @@ from bot import prompts
 from bot.backends import Generator, get_backend
 from bot.compose import ExtractiveComposer, reframe
 from bot.embed_cache import CachedEmbedder
+from bot.focus import check_focus
 from bot.gate import relevant
 from bot.reply import CitationEvent, FinalEvent, Reply, TokenEvent, Verification
 from bot.retrieve import HybridRetriever
@@ -142,6 +143,19 @@ class Bot:
         state["docs"] = relevant(state["standalone"], state["docs"], self.embed_query)
         if not state["docs"]:
             state["reply"] = _reply(state, kind="abstain", text=prompts.load("abstain"))
+            return state
+        # On topic, but does any answer address what this question (not the history) asks?
+        focus, missing = check_focus(
+            state["question"],
+            state["docs"],
+            self.retriever.corpus_frequency(),
+            self.vectors.many,
+            self.embed_query,
+        )
+        state["focus"] = focus.weights
+        if missing:
+            text = prompts.load("not_covered").format(focus=missing)
+            state["reply"] = _reply(state, kind="partial", text=text)
         return state
 
     def _compose(self, state: State) -> State:
@@ -160,7 +174,7 @@ class Bot:
                 )
                 state["generator_failed"] = True
         composition = self.composer.compose(
-            state["standalone"], docs, self.embed_query(state["standalone"])
+            state["standalone"], docs, self.embed_query(state["standalone"]), state.get("focus")
         )
         state["draft"], state["answers"] = render(composition, docs)
         state["composition"] = composition
@@ -181,7 +195,10 @@ class Bot:
         if state.get("composition") is None and checked.kept < max(1, len(checked.dropped)):
             # Too little of the model's reply is supported: quote the doctors instead.
             composition = self.composer.compose(
-                state["standalone"], state["docs"], self.embed_query(state["standalone"])
+                state["standalone"],
+                state["docs"],
+                self.embed_query(state["standalone"]),
+                state.get("focus"),
             )
             draft, answers = render(composition, state["docs"])
             state["composition"] = composition

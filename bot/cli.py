@@ -200,8 +200,15 @@ def build_parser() -> argparse.ArgumentParser:
         ("--min-source-hit", "share of answer cases citing the expected page (hit@5)"),
         ("--min-abstention-recall", "share of abstain cases where the bot abstained"),
         ("--min-citation-precision", "share of reply statements their citation supports"),
+        ("--min-first-answers", "share of nugget cases whose first statement answers"),
+        ("--min-uncovered-honest", "share of not_covered cases declined or marked partial"),
     ):
         ev.add_argument(flag, type=float, metavar="X", help=f"exit 3 if the {what} is below X")
+    for flag, what in (
+        ("--max-redundant-pairs", "number of near-duplicate statement pairs"),
+        ("--max-false-not-covered", "share of nugget cases declined or marked partial"),
+    ):
+        ev.add_argument(flag, type=float, metavar="X", help=f"exit 3 if the {what} is above X")
     ev.set_defaults(func=cmd_eval)
     return parser
 

@@ -9,7 +9,17 @@ from pathlib import Path
 
 from vectorstore.errors import InputFileError
 
-EXPECTS = ("answer", "abstain", "emergency", "urgent", "crisis", "reject", "answer_or_abstain")
+EXPECTS = (
+    "answer",
+    "abstain",
+    "partial",
+    "not_covered",
+    "emergency",
+    "urgent",
+    "crisis",
+    "reject",
+    "answer_or_abstain",
+)
 FIELDS = {
     "id": "a unique non-empty string",
     "question": "the message sent to the bot (a string; may be empty for reject cases)",
@@ -19,6 +29,8 @@ FIELDS = {
     "relevant_ids": "a list of answer ids that may be cited",
     "must_mention_any": "a list of strings; the reply must contain at least one",
     "must_not_mention": "a list of strings; the reply must contain none",
+    "nuggets": "facts a good reply contains: a list of lists of alternative wordings",
+    "direct": "index of the nugget that answers the question directly (default 0)",
     "category": "a label to group results by in the report (default: expect)",
     "note": "free text for the reader",
 }
@@ -42,6 +54,8 @@ class Case:
     must_not_mention: tuple[str, ...] = ()
     category: str = ""
     note: str = ""
+    nuggets: tuple[tuple[str, ...], ...] = ()
+    direct: int = 0
 
     def to_dict(self) -> dict:
         """The case as written in results.jsonl (lists, and source_doc joined back with '|')."""
@@ -55,6 +69,8 @@ class Case:
             "must_mention_any": list(self.must_mention_any),
             "must_not_mention": list(self.must_not_mention),
             "category": self.category,
+            "nuggets": [list(n) for n in self.nuggets],
+            "direct": self.direct,
         }
 
 
@@ -107,6 +123,13 @@ def parse_case(record, seen: set[str]) -> Case:
     if not isinstance(category, str) or not category.strip():
         raise ValueError("'category' must be a non-empty string")
     empty: list = []
+    nuggets = record.get("nuggets", empty)
+    if not isinstance(nuggets, list):
+        raise ValueError(f"'nuggets' must be {FIELDS['nuggets']}")
+    nuggets = tuple(_strings(n, "nuggets") for n in nuggets)
+    direct = record.get("direct", 0)
+    if not isinstance(direct, int) or (nuggets and not 0 <= direct < len(nuggets)):
+        raise ValueError("'direct' must be the index of one of the nuggets")
     return Case(
         id=cid,
         question=question,
@@ -118,6 +141,8 @@ def parse_case(record, seen: set[str]) -> Case:
         must_not_mention=_strings(record.get("must_not_mention", empty), "must_not_mention"),
         category=category,
         note=str(record.get("note", "")),
+        nuggets=nuggets,
+        direct=direct,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from bot.eval_cases import EXPECTS
+from bot.eval_quality import HONEST, Embed, quality_flags, quality_metrics
 
 SOURCE_K = 5  # source_hit_at_k: the expected page is among the first K citations
 TRIAGE = ("emergency", "urgent", "crisis")
@@ -28,8 +29,10 @@ def outcome(reply: dict) -> str:
 
 def expectation_met(expect: str, got: str) -> bool:
     """Does the bot's outcome satisfy what the case expects?"""
-    if expect == "answer_or_abstain":
-        return got in {"answer", "abstain"}
+    if expect == "answer_or_abstain":  # either is right; so is saying what is not covered
+        return got in {"answer", "abstain", "partial"}
+    if expect == "not_covered":
+        return got in HONEST
     return got == expect
 
 
@@ -54,8 +57,10 @@ def mention_ok(case: dict, reply: dict) -> bool | None:
     return not any(s.lower() in text for s in none_of)
 
 
-def check(case: dict, reply: dict) -> dict:
-    """The flags of one result; `passed` is true when every check that applies passed."""
+def check(case: dict, reply: dict, embed: Embed | None = None) -> dict:
+    """The flags of one result; `passed` is true when every check that applies passed.
+
+    `embed` (the bot's embedder) lets the redundancy check compare statements by meaning."""
     got = outcome(reply)
     flags: dict = {
         "outcome": got,
@@ -74,7 +79,8 @@ def check(case: dict, reply: dict) -> dict:
         allowed = set(case["relevant_ids"])
         cites = reply["citations"]
         flags["relevant"] = sum(c.get("answer_id") in allowed for c in cites) / len(cites)
-    checks = ("expectation", "disclaimer", "mention", "source")
+    flags.update(quality_flags(case, reply, got, embed))
+    checks = ("expectation", "disclaimer", "mention", "source", "first_answers")
     flags["passed"] = all(flags[name] is not False for name in checks)
     return flags
 
@@ -194,6 +200,7 @@ def metrics(results: list[dict]) -> dict:
         "relevant_citation_rate": round(sum(relevant) / len(relevant), 4) if relevant else None,
         "outcomes": _count(r["flags"]["outcome"] for r in results),
         **_citations(results),
+        **quality_metrics(results),
         "latency_ms": {
             "p50": percentile(latencies, 50),
             "p95": percentile(latencies, 95),
@@ -217,20 +224,29 @@ THRESHOLDS = {  # CLI option -> metric it bounds from below
     "min_source_hit": "source_hit_at_k",
     "min_abstention_recall": "abstention_recall",
     "min_citation_precision": "citation_precision",
+    "min_first_answers": "first_statement_answers",
+    "min_uncovered_honest": "uncovered_honest",
+}
+MAX_THRESHOLDS = {  # CLI option -> metric it bounds from above
+    "max_redundant_pairs": "redundant_pairs",
+    "max_false_not_covered": "false_not_covered",
 }
 
 
 def failed_thresholds(values: dict, limits: dict[str, float | None]) -> list[str]:
     """One line per threshold that is not met; a metric with no cases to measure fails too."""
     failures = []
-    for option, minimum in limits.items():
-        if minimum is None:
+    for option, limit in limits.items():
+        if limit is None:
             continue
-        name = THRESHOLDS[option]
+        upper = option in MAX_THRESHOLDS
+        name = MAX_THRESHOLDS[option] if upper else THRESHOLDS[option]
         got = values.get(name)
         flag = "--" + option.replace("_", "-")
         if got is None:
-            failures.append(f"{name} cannot be measured (no cases for it) but {flag} {minimum}")
-        elif got < minimum:
-            failures.append(f"{name} = {got} is below {flag} {minimum}")
+            failures.append(f"{name} cannot be measured (no cases for it) but {flag} {limit}")
+        elif upper and got > limit:
+            failures.append(f"{name} = {got} is above {flag} {limit}")
+        elif not upper and got < limit:
+            failures.append(f"{name} = {got} is below {flag} {limit}")
     return failures

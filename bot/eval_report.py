@@ -22,7 +22,10 @@ font-size:12px} .pass{color:#2e7d32;font-weight:600} .fail{color:#c62828;font-we
 """
 
 
-CASE_COLUMNS = ("", "id", "category", "expect", "got", "failed", "rank", "ms", "question", "reply")
+CASE_COLUMNS = (
+    *("", "id", "category", "expect", "got", "failed", "rank", "ms", "quality", "question"),
+    "reply",
+)
 
 
 def _e(value) -> str:
@@ -166,9 +169,31 @@ def _kpis(m: dict) -> str:
         ("triage P / R", f"{_fmt(m['triage_precision'])} / {_fmt(m['triage_recall'])}"),
         ("latency p95 (ms)", _ms(m["latency_ms"]["p95"])),
     ]
+    if m.get("quality_cases") or m.get("uncovered_cases"):
+        items += [
+            ("first statement answers", m["first_statement_answers"]),
+            ("nugget recall", m["nugget_recall"]),
+            ("redundant pairs", m["redundant_pairs"]),
+            ("uncovered answered honestly", m["uncovered_honest"]),
+            ('false "not covered"', m["false_not_covered"]),
+        ]
     return "".join(
         f'<div class="kpi"><b>{_e(_fmt(v))}</b><span>{_e(k)}</span></div>' for k, v in items
     )
+
+
+def _quality(flags: dict) -> str:
+    """One case's quality flags in a few words ("" when the case has none)."""
+    parts = []
+    if flags.get("first_answers") is not None:
+        parts.append("first answers" if flags["first_answers"] else "first does not answer")
+    if flags.get("nugget_recall") is not None:
+        parts.append(f"nuggets {flags['nugget_recall']:.2f}")
+    if flags.get("redundant_pairs"):
+        parts.append(f"{len(flags['redundant_pairs'])} redundant pair(s)")
+    if flags.get("honest") is not None:
+        parts.append("honest" if flags["honest"] else "answered anyway")
+    return "; ".join(parts)
 
 
 def _case_rows(results: Sequence[dict]) -> str:
@@ -177,14 +202,18 @@ def _case_rows(results: Sequence[dict]) -> str:
     for r in ordered:
         f, case, reply = r["flags"], r["case"], r["reply"]
         ok = '<span class="pass">pass</span>' if f["passed"] else '<span class="fail">fail</span>'
-        failed = [k for k in ("expectation", "disclaimer", "mention", "source") if f[k] is False]
+        failed = [
+            k
+            for k in ("expectation", "disclaimer", "mention", "source", "first_answers")
+            if f.get(k) is False
+        ]
         text = " ".join((reply.get("text") or "").split())
         text = text if len(text) <= 260 else text[:260] + "…"
         rows.append(
             f"<tr><td>{ok}</td><td>{_e(r['id'])}</td><td>{_e(case['category'])}</td>"
             f"<td>{_e(case['expect'])}</td><td>{_e(f['outcome'])}</td>"
             f"<td>{_e(', '.join(failed))}</td><td>{_e(_fmt(f['source_rank']))}</td>"
-            f"<td>{_e(_ms(r.get('latency_ms')))}</td>"
+            f"<td>{_e(_ms(r.get('latency_ms')))}</td><td>{_e(_quality(f))}</td>"
             f"<td class='q'>{_e(case['question'][:200])}</td>"
             f'<td class="text">{_e(text)}</td></tr>'
         )

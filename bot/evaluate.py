@@ -18,9 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.eval_cases import Case, file_sha256, load_cases
-from bot.eval_metrics import THRESHOLDS, check, failed_thresholds, metrics
-from bot.reply import Reply
+from bot.eval_metrics import MAX_THRESHOLDS, THRESHOLDS, check, failed_thresholds, metrics
+from bot.eval_quality import Embed
 from bot.safety.redact import redact
+from bot.reply import Reply
 
 FORMAT = 1
 RESULTS, METRICS, REPORT = "results.jsonl", "metrics.json", "report.html"
@@ -77,12 +78,12 @@ def previous_results(path: Path, header: dict) -> tuple[dict[str, dict], str | N
     return done, None
 
 
-def run_case(case: Case, answer: Answer) -> dict:
+def run_case(case: Case, answer: Answer, embed: Embed | None = None) -> dict:
     """Ask the bot one case and score the reply."""
     reply = answer(case.question, list(case.history))
     data = reply.to_dict()
     case_dict = case.to_dict()
-    flags = check(case_dict, data)
+    flags = check(case_dict, data, embed)
     # Scored on the real text; stored (results, report) without e-mails, phones and the like.
     case_dict["question"] = redact(case_dict["question"])
     if case_dict.get("history"):
@@ -106,6 +107,7 @@ def evaluate(
     *,
     workers: int = 1,
     progress: bool = True,
+    embed: Embed | None = None,
 ) -> Run:
     """Run every case not already in out_dir/results.jsonl and return all results."""
     from tqdm import tqdm
@@ -132,7 +134,7 @@ def evaluate(
         ) as bar,
         ThreadPoolExecutor(max_workers=max(1, workers)) as pool,
     ):
-        futures = [pool.submit(run_case, case, answer) for case in todo]
+        futures = [pool.submit(run_case, case, answer, embed) for case in todo]
         try:
             for future in as_completed(futures):
                 result = future.result()
@@ -177,6 +179,14 @@ def summary(run: Run, values: dict, out_dir: Path) -> str:
         f"urgent {_fmt(values['false_alarm_urgent'])}",
         "latency ms p50 {p50}  p95 {p95}  max {max}".format(**values["latency_ms"]),
     ]
+    if values.get("quality_cases") or values.get("uncovered_cases"):
+        lines.append(
+            f"first statement answers {_fmt(values['first_statement_answers'])} "
+            f"({values['quality_cases']} cases)  nugget recall {_fmt(values['nugget_recall'])}  "
+            f"redundant pairs {values['redundant_pairs']}  uncovered honest "
+            f"{_fmt(values['uncovered_honest'])} ({values['uncovered_cases']} cases)  "
+            f"false not-covered {_fmt(values['false_not_covered'])}"
+        )
     failed = [r for r in run.results if not r["flags"]["passed"]]
     if failed:
         lines.append(f"{len(failed)} failed: " + ", ".join(_why(r) for r in failed[:12]))
@@ -190,7 +200,9 @@ def _why(result: dict) -> str:
     flags = result["flags"]
     if not flags["expectation"]:
         return f"{result['id']} (expected {result['case']['expect']}, got {flags['outcome']})"
-    failed = [k for k in ("disclaimer", "mention", "source") if flags[k] is False]
+    failed = [
+        k for k in ("disclaimer", "mention", "source", "first_answers") if flags.get(k) is False
+    ]
     return f"{result['id']} ({', '.join(failed)})"
 
 
@@ -214,14 +226,17 @@ def run_cli(args: argparse.Namespace) -> int:
     out_dir = Path(args.out)
     header = make_header(Path(args.cases), bot.backend_name, bot.index.manifest().corpus_hash)
     try:
-        run = evaluate(cases, bot.answer, out_dir, header, workers=args.workers)
+        run = evaluate(
+            cases, bot.answer, out_dir, header, workers=args.workers, embed=bot.vectors.many
+        )
     except KeyboardInterrupt:
         print(f"interrupted: finished cases are saved in {out_dir / RESULTS}; run again to resume")
         return 130
     values = metrics(run.results)
     write_outputs(run, values, out_dir)
     print(summary(run, values, out_dir))
-    failures = failed_thresholds(values, {k: getattr(args, k) for k in THRESHOLDS})
+    limits = {k: getattr(args, k, None) for k in (*THRESHOLDS, *MAX_THRESHOLDS)}
+    failures = failed_thresholds(values, limits)
     for line in failures:
         print(f"threshold failed: {line}")
     return 3 if failures else 0

@@ -13,14 +13,14 @@ Two tests, calibrated with `benchmarks/calibrate_gate.py` (figures in BENCHMARKS
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
 from langchain_core.documents import Document
 
-from bot.compose import content_words
+from bot.words import content_words
+from bot.words import stems as _stems
 
 MIN_TOP_COSINE = 0.33  # the best chunk must be at least this close to the question
 MIN_CHUNK_COSINE = 0.30  # every chunk used must be at least this close...
@@ -29,20 +29,6 @@ MAX_UNCOVERED_MEANING = 0.30  # share of the question's meaning carried by words
 SURE_SENTENCE = 0.55  # ...is too much unless one sentence is at least this close to the question
 
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|[^\w\s]+|_+")
-
-
-@functools.lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-@functools.lru_cache(maxsize=65536)
-def _stems(text: str) -> frozenset[str]:
-    """Snowball stems of a text's content words ("drooping", "droops" -> "droop")."""
-    words = content_words(text.replace("’", "'"))
-    return frozenset(_stemmer().stemWords([w.split("'")[0] for w in words]))
 
 
 def _chunk_score(doc: Document) -> float:

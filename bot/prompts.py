@@ -22,3 +22,17 @@ def load(name: str) -> str:
 def disclaimer() -> str:
     """The medical disclaimer every reply carries."""
     return load("disclaimer")
+
+
+WORDLISTS_DIR = Path(__file__).resolve().parent / "wordlists"
+
+
+@functools.lru_cache(maxsize=16)
+def wordlist(name: str) -> tuple[str, ...]:
+    """The entries of bot/wordlists/<name>.txt: one a line, lower-cased, `#` comments skipped."""
+    path = WORDLISTS_DIR / f"{name}.txt"
+    if not path.is_file():
+        known = sorted(p.stem for p in WORDLISTS_DIR.glob("*.txt"))
+        raise FileNotFoundError(f"no word list {name!r} in {WORDLISTS_DIR}; known: {known}")
+    lines = (line.split("#", 1)[0].strip().lower() for line in path.read_text("utf-8").splitlines())
+    return tuple(dict.fromkeys(line for line in lines if line))

@@ -7,7 +7,17 @@ from dataclasses import asdict, dataclass, field
 
 from vectorstore.records import attribution
 
-KINDS = ("answer", "abstain", "emergency", "crisis", "referral", "rejected", "unavailable", "error")
+KINDS = (
+    "answer",
+    "partial",
+    "abstain",
+    "emergency",
+    "crisis",
+    "referral",
+    "rejected",
+    "unavailable",
+    "error",
+)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from bot.compose import quotable
+from bot.quotable import quotable
 from vectorstore.index import Index
 from vectorstore.sentences import split_sentences
 
@@ -78,6 +78,14 @@ class _Bm25:
         )
         self.model = bm25s.BM25()
         self.model.index(ids, show_progress=False)
+        # Corpus statistics for the question focus: in how many chunks each stem occurs.
+        self.vocab = self.tokenizer.get_vocab_dict()
+        self.df = np.diff(np.asarray(self.model.scores["indptr"])) if docs else np.zeros(0)
+
+    def document_frequency(self, stem: str) -> int:
+        """How many chunks contain this Snowball stem (0 for a word the corpus lacks)."""
+        token = self.vocab.get(stem)
+        return int(self.df[token]) if token is not None and token < len(self.df) else 0
 
     def _query_ids(self, query: str) -> list[int]:
         ids = self.tokenizer.tokenize(
@@ -193,6 +201,11 @@ class HybridRetriever(BaseRetriever):
             if self._vectors is None or self._vectors.docs is not bm25.docs:
                 self._vectors = _Vectors(self.index, bm25.docs)
             return bm25, self._vectors
+
+    def corpus_frequency(self) -> tuple[Callable[[str], int], int]:
+        """(stem -> number of chunks containing it, number of chunks) of the live generation."""
+        bm25 = self.bm25()
+        return bm25.document_frequency, len(bm25.docs)
 
     def sentence_vector(self, sentence: str) -> list[float] | None:
         """The stored vector of a quotable sentence of the index as last loaded (None if it is not

@@ -45,11 +45,16 @@ def render(composition: Composition, docs: Sequence[Document]) -> tuple[str, dic
     refs = {ref.answer_id: ref for ref in answers_of(docs)}
     markers: dict[str, int] = {}
     lines = []
+
+    def cite(ids: Sequence[str]) -> str:
+        return "".join(f"[{markers.setdefault(aid, len(markers) + 1)}]" for aid in ids)
+
     for statement in composition.statements:
-        cites = "".join(
-            f"[{markers.setdefault(aid, len(markers) + 1)}]" for aid in statement.answer_ids
-        )
-        lines.append(f'{statement.framing} "{statement.quote}" {cites}')
+        if statement.figures:  # each figure quoted from, and cited to, the answers that give it
+            pieces = [f'"{figure}" {cite(ids)}' for figure, ids in statement.figures]
+            lines.append(f"{statement.framing} {', '.join(pieces)}")
+            continue
+        lines.append(f'{statement.framing} "{statement.quote}" {cite(statement.answer_ids)}')
     return "\n\n".join(lines), {m: refs[aid] for aid, m in markers.items()}
 
 

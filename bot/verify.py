@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.compose import content_words
+from bot.words import content_words
 from vectorstore.sentences import split_sentences
 
 MARKER = re.compile(r"\s*\[(\d+)\]")
@@ -96,13 +96,37 @@ class Checked:
     quotes: dict[int, tuple[str, ...]]  # marker -> the answer's sentences that support the reply
 
 
+_QUOTED_PIECE = re.compile(r'["“](?P<quote>[^"“”]+)["”]\s*(?P<markers>(?:\[\d+\]\s*)+),?')
+
+
+def _pieces(number: int, line: str) -> list[Unit]:
+    """A line of several quoted pieces, each with its markers ('"2-4 months" [1], "3 months"
+    [2]'): one statement per piece; the first keeps the words before it."""
+    found = list(_QUOTED_PIECE.finditer(line))
+    out = []
+    for i, m in enumerate(found):
+        start = 0 if i == 0 else m.start()
+        text = line[start : m.end()].rstrip(", ")
+        markers = tuple(int(x) for x in re.findall(r"\[(\d+)\]", m.group("markers")))
+        out.append(Unit(text, number, m.group("quote").strip(), markers, quoted=True))
+    return out
+
+
 def units(text: str) -> list[Unit]:
-    """Split reply text into statements: a quoted line is one statement, else each sentence."""
+    """Split reply text into statements: a quoted line is one statement (a line of several
+    quoted pieces, one per piece), else each sentence."""
     out: list[Unit] = []
     for number, line in enumerate(text.splitlines()):
         line = line.strip()
         if not line:
             continue
+        if len(_QUOTED_PIECE.findall(line)) > 1 and not _QUOTED_PIECE.sub("", line).strip(
+            " ,"
+        ).endswith(('"', "”")):
+            prefix = line[: _QUOTED_PIECE.search(line).start()]
+            if '"' not in prefix and "“" not in prefix:
+                out.extend(_pieces(number, line))
+                continue
         if m := _QUOTED_LINE.match(line):
             markers = tuple(int(x) for x in re.findall(r"\[(\d+)\]", m.group("markers")))
             out.append(Unit(line, number, m.group("quote").strip(), markers, quoted=True))
@@ -336,6 +360,9 @@ class Verifier:
             body = MARKER.sub("", unit.text).rstrip()
             kept_lines.setdefault(unit.line, []).append(f"{body} {''.join(f'[{m}]' for m in good)}")
             kept += 1
-        text = "\n\n".join(" ".join(parts) for _, parts in sorted(kept_lines.items()))
+        text = "\n\n".join(
+            ", ".join(parts) if len(parts) > 1 and all('"' in p for p in parts) else " ".join(parts)
+            for _, parts in sorted(kept_lines.items())
+        )
         frozen = {m: tuple(q) for m, q in quotes.items()}
         return Checked(text, kept, tuple(dropped), support, frozen)

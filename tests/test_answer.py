@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from bot import prompts
+from bot.agreement import exactly_supports
 from bot.chain import Bot
 from bot.reply import CitationEvent, FinalEvent, Reply, TokenEvent
 from bot.rewrite import needs_context, standalone
@@ -38,6 +39,13 @@ def _assert_grounded(reply: Reply) -> None:
         source = _flat(ANSWERS[cite.answer_id])
         assert cite.quote and all(_flat(q) in source for q in cite.quote), cite
     for paragraph in reply.text.split("\n\n"):
+        pieces = re.findall(r'"([^"]+)"\s*((?:\[\d+\])+)', paragraph)
+        if len(pieces) > 1:  # a figures line: each figure is verbatim in every answer it cites
+            cited = {c.marker: c for c in reply.citations}
+            for figure, marks in pieces:
+                for m in re.findall(r"\d+", marks):
+                    assert _flat(figure) in _flat(ANSWERS[cited[int(m)].answer_id]), paragraph
+            continue
         quote = re.match(r'^[^"]*"(.*)"\s*(?:\[\d+\])+$', paragraph)
         if quote:  # the quoted words are one doctor's, verbatim
             assert any(_flat(quote.group(1)) in _flat(t) for t in ANSWERS.values()), paragraph
@@ -66,18 +74,21 @@ def test_answer_cases(seed_bot, case, request):
     assert len(re.sub(r'\[\d+\]|"', "", reply.text).split()) <= 160  # short and readable
 
 
-def test_agreement_is_counted_and_disagreement_kept(seed_bot):
+def test_agreement_is_exact_and_differing_figures_are_shown(seed_bot):
+    """Issue 11: "(7 of 8) say much the same: ... 3 months" credited doctors who gave 2-4
+    months or a year. A doctor is counted only for the same figures; the others are shown."""
     reply = seed_bot.answer("How long does botox last?")
-    first = reply.text.split("\n\n")[0]
-    match = re.match(
-        r"(?:Most|Several) of the doctors' answers I found \((\d) of (\d)\)|"
-        r"Several doctors' answers I found \((\d) of (\d)\)",
-        first,
-    )
-    assert match, first
-    n = int(match.group(1) or match.group(3))
-    assert n == len(re.findall(r"\[\d+\]", first)) >= 2
-    assert "up to a year" in reply.text  # the one doctor who differs is still heard
+    paragraphs = reply.text.split("\n\n")
+    figures = [p for p in paragraphs if p.startswith("Doctors give different figures:")]
+    assert figures, reply.text
+    quoted = re.findall(r'"([^"]+)"', figures[0])
+    assert len({q.lower() for q in quoted}) >= 2 and "2-4 months" in quoted
+    first = paragraphs[0]
+    quote = re.search(r'"(.*)"', first).group(1)
+    cited = {c.marker: c for c in reply.citations}
+    for m in re.findall(r"\[(\d+)\]", first):
+        assert any(exactly_supports(q, quote) for q in cited[int(m)].quote), (quote, m)
+    assert "up to a year" in reply.text  # the one doctor who differs most is still heard
     assert "One doctor notes:" in reply.text
 
 

@@ -118,7 +118,12 @@ def test_highlight_tolerates_whitespace_differences():
 
 @pytest.mark.parametrize(
     ("kind", "badge"),
-    [("abstain", "Not covered"), ("emergency", "Emergency"), ("crisis", "support is available")],
+    [
+        ("abstain", "Not covered"),
+        ("partial", "Not covered"),
+        ("emergency", "Emergency"),
+        ("crisis", "support is available"),
+    ],
 )
 def test_special_kinds_get_their_own_look(kind, badge):
     html = render_reply(Reply(text="Call 911.", disclaimer=DISCLAIMER, kind=kind))

@@ -31,6 +31,7 @@ THUMB_DOWN = _THUMB.format(flip=' style="transform: rotate(180deg)"')
 # kind -> (badge shown above the reply, or None for a plain answer; ARIA role of the reply)
 KIND_STYLE = {
     "answer": (None, None),
+    "partial": ("Not covered: what you asked is not in the doctors' answers", None),
     "abstain": ("Not covered by the doctors' answers", None),
     "emergency": ("Emergency: get help now", "alert"),
     "crisis": ("You are not alone: support is available now", "alert"),

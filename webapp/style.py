@@ -28,6 +28,8 @@ CSS = """
   border-radius: 999px; margin: 0 0 .5rem !important; }
 .kind-abstain { background: #f3f4f6 !important; border: 1px dashed #6b7280 !important; }
 .kind-abstain .badge { background: #4b5563; color: #fff; }
+.kind-partial { background: #f8fafc !important; border: 1px dashed #475569 !important; }
+.kind-partial .badge { background: #334155; color: #fff; }
 .kind-emergency { background: #fef2f2 !important; border: 3px solid #b91c1c !important; }
 .kind-emergency .badge { background: #b91c1c; color: #fff; font-size: 1rem; }
 .kind-crisis { background: #faf5ff !important; border: 3px solid #6b21a8 !important; }

@@ -1,0 +1,66 @@
+"""Which sentences of a doctor's answer may be quoted as a statement: not boilerplate, not text
+addressed to an AI, not a heading or a list intro, and whether it is about the asker's own case."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from bot.prompts import wordlist
+from vectorstore.sentences import word_count
+
+MIN_SENTENCE_WORDS, MAX_SENTENCE_WORDS = 3, 60  # shorter says nothing; longer cannot be quoted
+# Sentences that carry no medical content: greetings, thanks, sympathy, sign-offs, legal notes.
+_BOILERPLATE = re.compile(
+    r"^(?:thank(?:s| you)\b|i hope (?:this|that) helps|hope (?:this|you find)|good luck|"
+    r"best (?:wishes|regards)|hello\b|hi\b|dear\b|(?:i am |i'm )?(?:so )?sorry (?:to hear|this)|"
+    r"i am sorry|this answer has been solicited|is this a statement or|kind regards|"
+    r"all the best|take care|cheers\b)",
+    re.IGNORECASE,
+)
+# Text inside a source that addresses an AI rather than a patient is data, never an instruction,
+# and is never quoted back ("ignore previous instructions", "system prompt", "you are now ...").
+INSTRUCTION_LIKE = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|rules?|prompts?|"
+    r"guidelines|above|previous)\b|\bsystem prompt\b|\b(?:you are|act as|pretend to be)\b.{0,30}"
+    r"\b(?:ai|assistant|chatbot|model|bot|dan)\b|\b(?:assistant|chatbot|ai|language model)s?\b.{0,30}"
+    r"\b(?:must|should|will|shall)\b|\bdisclaimer\b|<\s*/?\s*(?:system|script|img|iframe)\b|"
+    r"^\s*(?:system|assistant|user)\s*:",
+    re.IGNORECASE,
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _case_cues() -> re.Pattern:
+    phrases = sorted(wordlist("case_cues"), key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(re.escape(p) for p in phrases) + r")\b", re.IGNORECASE)
+
+
+def quotable(sentence: str, max_words: int = MAX_SENTENCE_WORDS) -> bool:
+    """Whether a sentence may be quoted: medical content of a quotable length, not boilerplate,
+    not text addressed to an AI."""
+    return (
+        MIN_SENTENCE_WORDS <= word_count(sentence) <= max_words
+        and not _BOILERPLATE.match(sentence)
+        and not INSTRUCTION_LIKE.search(sentence)
+    )
+
+
+def statement_like(sentence: str, max_words: int = MAX_SENTENCE_WORDS) -> bool:
+    """Quotable and a whole statement: not a heading or a list intro ("The signs ... are")."""
+    if not quotable(sentence, max_words):
+        return False
+    text = sentence.rstrip()
+    if text.endswith(":"):
+        return False
+    if text[-1] not in ".!?)\"”’'":
+        last = re.findall(r"[a-z]+", text.lower())
+        return (
+            bool(last) and last[-1] not in wordlist("list_intro_endings") and (word_count(text) > 6)
+        )
+    return True
+
+
+def case_specific(sentence: str) -> bool:
+    """Whether a sentence is about the original asker's own case (bot/wordlists/case_cues.txt)."""
+    return bool(_case_cues().search(sentence))
