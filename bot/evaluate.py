@@ -20,8 +20,8 @@ from pathlib import Path
 from bot.eval_cases import Case, file_sha256, load_cases
 from bot.eval_metrics import MAX_THRESHOLDS, THRESHOLDS, check, failed_thresholds, metrics
 from bot.eval_quality import Embed
-from bot.safety.redact import redact
 from bot.reply import Reply
+from bot.safety.redact import redact
 
 FORMAT = 1
 RESULTS, METRICS, REPORT = "results.jsonl", "metrics.json", "report.html"
