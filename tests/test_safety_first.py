@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 import threading
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -134,6 +135,11 @@ def test_an_urgent_message_gets_the_block_first_then_the_doctors_answers(seed_bo
     html = render_reply(reply)
     assert html.index('class="urgent-block"') < html.index('class="text"')
     assert "Get seen today" in html
+    # Seen in the browser: a "Not covered" badge stood above the block. Nothing comes before it.
+    uncovered = replace(reply, kind="abstain")
+    assert render_reply(uncovered).index('class="urgent-block"') < render_reply(uncovered).index(
+        'class="badge">Not covered'
+    )
     plain = seed_bot.answer(ORDINARY)
     assert plain.triage is None and "urgent-block" not in render_reply(plain)
 

@@ -207,17 +207,17 @@ def render_reply(reply: Reply, feedback: str | None = None, *, rateable: bool = 
     role_attr = f' role="{role}"' if role else ""
     parts = [f'<article class="msg bot kind-{kind}" data-kind="{kind}"{role_attr} ']
     parts.append(f'aria-label="Reply" data-reply="{esc(reply.id)}">')
-    if badge:
-        parts.append(f'<p class="badge">{esc(badge)}</p>')
-    if reply.notice:
-        parts.append(f'<p class="notice">{esc(reply.notice)}</p>')
     text = reply.text
-    if reply.triage == "urgent":
+    if reply.triage == "urgent":  # the safety block comes first, before any badge or notice
         block, text = _urgent_block(text)
         parts.append(
             f'<section class="urgent-block" role="alert" aria-label="Get seen today">'
             f'<p class="badge">Get seen today</p>{paragraphs(block)}</section>'
         )
+    if badge:
+        parts.append(f'<p class="badge">{esc(badge)}</p>')
+    if reply.notice:
+        parts.append(f'<p class="notice">{esc(reply.notice)}</p>')
     parts.append(f'<div class="text">{paragraphs(text, reply.id, reply.citations)}</div>')
     if reply.citations:
         cards = "".join(render_source(c, reply.id) for c in reply.citations)
