@@ -94,10 +94,47 @@ def _history(value) -> tuple:
     return tuple(value)
 
 
+def from_shared_format(record: dict) -> dict:
+    """A line of the shared data sets read as a case; any other line is returned unchanged.
+
+    - triage sets (`{id, text, label, source?, note?}`, ../shared/data/triage_dev.jsonl):
+      the text is the question; emergency, urgent and crisis labels are the expectation, and an
+      ordinary message expects an answer, a partial reply or an abstention (no safety reply).
+    - LiveQA (`{qid, question, judged: [{answer_id, score}]}`): any reply may be right; the
+      answers judged 3 or 4 are the relevant ids (`relevant_citation_rate`).
+    """
+    keys = set(record)
+    if {"id", "text", "label"} <= keys <= {"id", "text", "label", "source", "note"}:
+        label = record["label"]
+        expect = label if label in {"emergency", "urgent", "crisis"} else "answer_or_abstain"
+        return {
+            "id": record["id"],
+            "question": record["text"],
+            "expect": expect,
+            "category": f"triage:{label}",
+            "note": str(record.get("note", "")),
+        }
+    if keys == {"qid", "question", "judged"} and isinstance(record["judged"], list):
+        good = [
+            str(j["answer_id"])
+            for j in record["judged"]
+            if isinstance(j, dict) and isinstance(j.get("score"), int) and j["score"] >= 3
+        ]
+        return {
+            "id": str(record["qid"]),
+            "question": record["question"],
+            "expect": "answer_or_abstain",
+            "relevant_ids": good,
+            "category": "liveqa:judged-3-4" if good else "liveqa:none-3-4",
+        }
+    return record
+
+
 def parse_case(record, seen: set[str]) -> Case:
     """One case from a decoded JSON value; ValueError says what is wrong."""
     if not isinstance(record, dict):
         raise ValueError("expected a JSON object")
+    record = from_shared_format(record)
     unknown = sorted(set(record) - set(FIELDS))
     if unknown:
         raise ValueError(f"unknown field(s) {', '.join(unknown)}; known: {', '.join(FIELDS)}")

@@ -353,3 +353,29 @@ def test_results_never_store_contact_details(tmp_path, seed_index_dir):
         text = (out / name).read_text()
         assert "jane.doe@example.com" not in text and "555 0132" not in text, name
     assert "is Botox permanent?" in (out / "results.jsonl").read_text()
+
+
+def test_the_shared_data_formats_are_read_as_cases(tmp_path):
+    # ../shared/data's triage and LiveQA files (and their held-out twins) run through
+    # `python -m bot eval` as they are, without a conversion step.
+    lines = [
+        {"id": "t1", "text": "my lips went grey after filler", "label": "emergency", "source": "x"},
+        {"id": "t2", "text": "is a bruise normal?", "label": "ordinary", "note": "expected"},
+        {
+            "qid": "q9",
+            "question": "what is shingles?",
+            "judged": [{"answer_id": "a1", "score": 4}, {"answer_id": "a2", "score": 2}],
+        },
+        {"qid": "q10", "question": "what helps gout?", "judged": [{"answer_id": "a3", "score": 1}]},
+    ]
+    path = tmp_path / "shared.jsonl"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    cases = load_cases(path)
+    assert [(c.id, c.question, c.expect, c.category) for c in cases] == [
+        ("t1", "my lips went grey after filler", "emergency", "triage:emergency"),
+        ("t2", "is a bruise normal?", "answer_or_abstain", "triage:ordinary"),
+        ("q9", "what is shingles?", "answer_or_abstain", "liveqa:judged-3-4"),
+        ("q10", "what helps gout?", "answer_or_abstain", "liveqa:none-3-4"),
+    ]
+    assert cases[2].relevant_ids == ("a1",) and cases[3].relevant_ids == ()
+    assert cases[1].note == "expected"
