@@ -8,6 +8,7 @@ import http.server
 import shutil
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -289,3 +290,51 @@ def test_emergency_reply_stands_out(page):
     playwright_api.expect(reply).to_have_attribute("role", "alert")
     playwright_api.expect(reply.locator(".badge")).to_contain_text("Emergency")
     shoot(page, "emergency.png")
+
+
+def test_a_full_gradio_queue_still_shows_the_emergency_reply(data_dir, embedder, browser):
+    # Two questions being answered (the page's concurrency) and one waiting fill a queue of one:
+    # a fourth is refused by Gradio itself. The page's safety step runs outside that queue.
+    from gradio_client import Client
+
+    bot = Bot(
+        Settings.load(data_dir=data_dir, queue_size=1), index=Index(data_dir, embedder=embedder)
+    )
+    started, release = threading.Semaphore(0), threading.Event()
+    original = bot.answer
+
+    def slow(*args, **kwargs):
+        started.release()
+        release.wait(60)
+        return original(*args, **kwargs)
+
+    bot.answer = slow
+    with running(build_app(bot)) as url:
+        client = Client(url + "/", verbose=False)
+        try:
+            jobs = [client.submit("How long does Botox last?", api_name="/chat") for _ in range(2)]
+            assert started.acquire(timeout=60) and started.acquire(timeout=60)
+            jobs.append(client.submit("Is Botox permanent?", api_name="/chat"))
+            from gradio_client.utils import QueueError, Status
+
+            deadline = time.monotonic() + 60
+            while jobs[2].status().code != Status.IN_QUEUE and time.monotonic() < deadline:
+                time.sleep(0.1)  # the third is waiting before the fourth is sent
+            refused = client.submit("Does Botox hurt?", api_name="/chat")
+
+            with pytest.raises(QueueError, match="Queue is full"):
+                refused.result(timeout=60)  # the queue really is full: Gradio turned it away
+            tab = browser.new_page(viewport={"width": 1280, "height": 900})
+            tab.goto(url + "/")
+            tab.locator("#question textarea").wait_for()
+            reply = ask(
+                tab, "Since my filler an hour ago my lips went white and grey, it hurts a lot"
+            )
+            playwright_api.expect(reply).to_have_attribute("data-kind", "emergency")
+            playwright_api.expect(reply).to_contain_text("Call 911")
+            playwright_api.expect(reply.locator(".disclaimer")).to_be_visible()
+            shoot(reply, "queue_full_emergency.png")
+            tab.close()
+        finally:
+            release.set()
+        assert all(job.result(timeout=120) for job in jobs)

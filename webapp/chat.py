@@ -14,6 +14,8 @@ from webapp.feedback import FeedbackStore
 from webapp.ratelimit import BUSY_MESSAGE, RateLimiter
 from webapp.render import FEEDBACK_REASONS, Turn, render_banner, render_transcript
 
+PENDING_SEP = "\x1f"  # between the hand-on count and the question in the hidden `pending` box
+
 log = logging.getLogger(__name__)
 
 EXAMPLES = (
@@ -109,6 +111,7 @@ class ChatHandlers:
         self.feedback = feedback
         self.limiter = limiter
         self.limit = bot.settings.max_question_chars
+        self.handed_on = 0  # questions `safety` passed to the queue (makes each hand-on unique)
 
     def _stream(self, question: str, turns: list[Turn], request) -> Iterator[tuple]:
         """Append a turn and yield (transcript, turns, reply dict or skip) as the reply arrives."""
@@ -141,6 +144,32 @@ class ChatHandlers:
                 text=prompts.load("error"), disclaimer=prompts.disclaimer(), kind="error"
             )
         yield render_transcript(turns), turns, turn.reply.to_dict()
+
+    def safety(self, question: str, turns: list[Turn] | None, request: gr.Request) -> tuple:
+        """Outside Gradio's queue: an emergency or crisis reply at once, else hand on to chat.
+
+        The page sends every question here first, unqueued, so a full queue never stands
+        between a patient and the safety reply (the catalogue alone decides it: no model, no
+        store, milliseconds). Any other question goes to `pending`, whose change starts the
+        queued `ask_pending`; a safety reply leaves `pending` as it is, so nothing is queued."""
+        turns = list(turns or [])
+        if not isinstance(question, str) or not question.strip():
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        reply = self.bot.safety_first(question)
+        if reply is None:
+            self.handed_on += 1  # a new value each time, so the same question twice still fires
+            return gr.skip(), gr.skip(), "", gr.skip(), f"{self.handed_on}{PENDING_SEP}{question}"
+        shown = question if len(question) <= self.limit else question[: self.limit] + "…"
+        turns.append(Turn(question=shown, reply=reply))
+        return render_transcript(turns), turns, "", reply.to_dict(), gr.skip()
+
+    def ask_pending(self, pending: str, turns: list[Turn] | None, request: gr.Request):
+        """The queued half of a page question that `safety` handed on."""
+        _, sep, question = (pending or "").partition(PENDING_SEP)
+        if not sep or not question.strip():
+            yield gr.skip(), gr.skip(), gr.skip()
+            return
+        yield from self._stream(question, list(turns or []), request)
 
     def chat(self, question: str, turns: list[Turn] | None, request: gr.Request) -> Iterator[tuple]:
         """Answer a question, streaming the reply into the conversation."""
@@ -257,13 +286,29 @@ def build_chat(
                 )
 
         chat_outputs = [transcript, turns, question, reply]
+        # A typed question: the safety step runs unqueued (a full queue cannot hold back an
+        # emergency reply), and only what it hands on through `pending` enters the queue.
+        pending = gr.Textbox(visible=False, elem_id="pending")
         gr.on(
             [question.submit, send.click],
-            handlers.chat,
+            handlers.safety,
             [question, turns],
-            chat_outputs,
-            api_name="chat",
+            [*chat_outputs, pending],
+            queue=False,
+            api_visibility="private",
             show_progress="hidden",
+        )
+        pending.change(
+            handlers.ask_pending,
+            [pending, turns],
+            [transcript, turns, reply],
+            api_visibility="private",
+            show_progress="hidden",
+        )
+        # gradio_client's /chat: the whole answer in one queued call (safety first inside it).
+        api_only = gr.Button(visible=False)
+        api_only.click(
+            handlers.chat, [question, turns], chat_outputs, api_name="chat", show_progress="hidden"
         )
         for example in examples:
             example.click(
