@@ -40,10 +40,11 @@ def compile_lock(output: Path, sources: list[str], *, extras=(), constraint=None
     command += ["--allow-unsafe", "--strip-extras", "--no-emit-index-url", "--no-emit-find-links"]
     command += [f"--extra={e}" for e in extras]
     if constraint:
-        command += ["--constraint", str(constraint)]
+        command += ["--constraint", str(constraint.relative_to(LOCK))]
     if upgrade:
         command.append("--upgrade")
-    command += ["--output-file", str(output), *sources]
+    # Paths relative to lock/, so the files' headers and annotations do not change between runs.
+    command += ["--output-file", str(output.relative_to(LOCK)), *sources]
     subprocess.run(command, check=True, cwd=LOCK)
 
 
@@ -98,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     files = ("app.txt", "llm.txt", "pip.txt")
     before = {f: pins(LOCK / f) for f in files}
-    with tempfile.TemporaryDirectory() as tmp:
-        full = Path(tmp) / "full.txt"
+    full = LOCK / ".full.txt"  # the [dev,llm] resolution both files are cut from; removed after
+    try:
         if not args.upgrade:
             # Keep today's pins where they still fit: pip-compile prefers what its output has.
             seed = [_blocks(LOCK / f) for f in ("app.txt", "llm.txt")]
@@ -107,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         compile_lock(full, ["../pyproject.toml"], extras=("dev", "llm"), upgrade=args.upgrade)
         compile_lock(LOCK / "app.txt", ["../pyproject.toml"], extras=("dev",), constraint=full)
         write_llm(full, LOCK / "app.txt", LOCK / "llm.txt")
+    finally:
+        full.unlink(missing_ok=True)
     compile_lock(LOCK / "pip.txt", ["pip.in"], upgrade=args.upgrade)
     changes = [f"{f}: {line}" for f in files for line in report(before[f], pins(LOCK / f))] or [
         "no version changed"
