@@ -153,6 +153,10 @@ class Bot:
             self.embed_query,
         )
         state["focus"] = focus.weights
+        span = focus.span()
+        # The focus words alone, when they are not the whole question: one more query vector.
+        if span and span != state["question"].strip():
+            state["focus_vector"] = self.embed_query(span)
         if missing:
             text = prompts.load("not_covered").format(focus=missing)
             state["reply"] = _reply(state, kind="partial", text=text)
@@ -174,7 +178,11 @@ class Bot:
                 )
                 state["generator_failed"] = True
         composition = self.composer.compose(
-            state["standalone"], docs, self.embed_query(state["standalone"]), state.get("focus")
+            state["standalone"],
+            docs,
+            self.embed_query(state["standalone"]),
+            state.get("focus"),
+            state.get("focus_vector"),
         )
         state["draft"], state["answers"] = render(composition, docs)
         state["composition"] = composition
@@ -199,6 +207,7 @@ class Bot:
                 state["docs"],
                 self.embed_query(state["standalone"]),
                 state.get("focus"),
+                state.get("focus_vector"),
             )
             draft, answers = render(composition, state["docs"])
             state["composition"] = composition

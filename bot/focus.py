@@ -80,6 +80,13 @@ class Focus:
             start -= 1
         return " ".join(tokens[start : hits[-1] + 1])
 
+    def span(self) -> str:
+        """The patient's words from the first focus word to the last ("stay frozen forever"): what
+        a sentence that answers the question should be about, embedded as one extra query."""
+        tokens = _TOKEN.findall(self.question)
+        hits = [i for i, t in enumerate(tokens) if _token_stem(t) in self.weights]
+        return " ".join(tokens[hits[0] : hits[-1] + 1]) if hits else ""
+
 
 def _token_stem(token: str) -> str | None:
     words = content_words(token.replace("’", "'"))
