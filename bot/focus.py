@@ -29,7 +29,8 @@ from vectorstore.sentences import split_sentences
 TOPIC_SHARE = 0.3  # a word in more of the corpus's chunks than this is the topic, not the focus
 UNCOVERED_SHARE = 0.5  # focus weight no sentence contains that makes the question not covered...
 PHRASE_COSINE = 0.5  # ...unless some sentence is this close to the missing words' phrase
-SURE_SENTENCE = 0.72  # a sentence this close to the whole question covers it, whatever its words
+SURE_SENTENCE = 0.72  # a sentence this close to the whole question covers it, whatever its words,
+SURE_RELATED = 0.15  # ...when it is at least this close to the question's missing words alone
 WORDS_ADD_NOTHING = 0.03  # ...or leaving them out brings the best sentence at most this closer
 HEAVY = 0.7  # missing focus words this close to the heaviest one are named in the reply
 MAX_PHRASE_WORDS = 6  # a longer span of the question is shown as its missing words alone
@@ -135,20 +136,24 @@ def not_covered(
     missing = focus.uncovered(sentences)
     if not missing or not len(vectors):
         return None if not missing else focus.phrase(missing)
-    whole = np.asarray(embed(focus.question), dtype=np.float32)
-    if float(np.max(vectors @ whole)) >= SURE_SENTENCE:
-        return None  # one sentence is plainly about this question, in whatever words
+    whole = vectors @ np.asarray(embed(focus.question), dtype=np.float32)
     ordered = [focus.words[s] for s in focus.words if s in missing]  # the question's order
+    # Only the missing words: the rest of the question is what the answers do talk about.
+    probe = vectors @ np.asarray(embed(" ".join(ordered)), dtype=np.float32)
+    best = int(np.argmax(whole))
+    if whole[best] >= SURE_SENTENCE and probe[best] >= SURE_RELATED:
+        # One sentence is plainly about this question, in whatever words ("antidote" and "no
+        # reverse effect"); one close to the question but not to its missing words ("When can I
+        # go for a walk after Botox?" and "Botox will wear off in 3 months") matches the rest.
+        return None
     phrase = focus.phrase(missing)
     if len(phrase.split()) > MAX_PHRASE_WORDS:
         phrase = " ".join(ordered)
-    # Only the missing words: the rest of the question is what the answers do talk about.
-    probe = np.asarray(embed(" ".join(ordered)), dtype=np.float32)
-    if float(np.max(vectors @ probe)) >= PHRASE_COSINE:
+    if float(np.max(probe)) >= PHRASE_COSINE:
         return None
     kept = [t for t in _PIECE.findall(focus.question) if _token_stem(t) not in missing]
-    without = np.asarray(embed(" ".join(kept)), dtype=np.float32)
-    if float(np.max(vectors @ without)) - float(np.max(vectors @ whole)) <= WORDS_ADD_NOTHING:
+    without = vectors @ np.asarray(embed(" ".join(kept)), dtype=np.float32)
+    if float(np.max(without)) - float(np.max(whole)) <= WORDS_ADD_NOTHING:
         return None
     return phrase
 
