@@ -51,8 +51,8 @@ __all__ = [
 
 MIN_RELEVANCE = 0.30  # a sentence below this cosine to the question does not answer it
 DIRECT_LEXICAL_WEIGHT = 0.6  # the same, for choosing the statement that answers first
-FOCUS_COSINE_WEIGHT = 0.5  # cosine to the question's focus words alone, for the same choice
-SHAPE_WEIGHT = 0.15  # a sentence of the shape the question asks for (bot/answer_shape.py)
+FOCUS_COSINE_WEIGHT = 0.4  # cosine to the question's focus words alone, for the same choice
+SHAPE_WEIGHT = 0.25  # a sentence of the shape the question asks for (bot/answer_shape.py)
 SHAPELESS_LEXICAL = 0.5  # ...and the question's words count this much in one without that shape
 LEXICAL_WEIGHT = 0.3  # share of the question's focus a sentence contains (weighted by rarity)
 POSITION_WEIGHT = 0.03  # each sentence further into an answer counts a little less
