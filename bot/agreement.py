@@ -39,6 +39,7 @@ class Candidate:
     relevance: float = 0.0
     lexical: float = 0.0
     direct: float = 0.0  # cosine + lexical: how directly it answers, wherever it stands
+    addresses: float = 0.0  # direct + focus cosine + answer shape: which statement comes first
     vector: np.ndarray | None = None
     own_case: bool = False
 

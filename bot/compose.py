@@ -51,7 +51,7 @@ __all__ = [
 
 MIN_RELEVANCE = 0.30  # a sentence below this cosine to the question does not answer it
 DIRECT_LEXICAL_WEIGHT = 0.6  # the same, for choosing the statement that answers first
-FOCUS_COSINE_WEIGHT = 0.4  # cosine to the question's focus words alone, for the same choice
+FOCUS_COSINE_WEIGHT = 0.2  # cosine to the question's focus words alone, for the same choice
 SHAPE_WEIGHT = 0.25  # a sentence of the shape the question asks for (bot/answer_shape.py)
 SHAPELESS_LEXICAL = 0.5  # ...and the question's words count this much in one without that shape
 LEXICAL_WEIGHT = 0.3  # share of the question's focus a sentence contains (weighted by rarity)
@@ -59,7 +59,6 @@ POSITION_WEIGHT = 0.03  # each sentence further into an answer counts a little l
 POSITION_CAP = 20  # ...up to this many sentences in
 RANK_WEIGHT = 0.01  # each answer further down the retrieved list counts a little less
 MMR_PENALTY = 0.6  # how much closeness to an already quoted statement costs a candidate
-FIRST_MARGIN = 0.15  # how far below the best a sentence with more of the focus may come first
 RELATIVE_FLOOR = 0.45  # sentences this far below the best one are left out (fitted replies)
 CASE_MIN_LEXICAL = 0.5  # a sentence about the asker's own case must contain this much focus
 SHORT_WORDS = 70  # budget of a one-part question (quoted words plus framing), when fitting
@@ -186,16 +185,18 @@ class ExtractiveComposer:
         ):
             cand.vector, cand.lexical = vec, lex
             cosine = float(np.dot(q, vec))
-            shaped = bool(shapes) and has_shape(cand.sentence, shapes)
+            # The share of the asked shapes it has ("how long until it goes away": both).
+            shaped = sum(has_shape(cand.sentence, (s,)) for s in shapes) / (len(shapes) or 1)
             # Asked "what is it made of?", a sentence with "made" but no definition is no answer.
             lexical_weight = DIRECT_LEXICAL_WEIGHT * (
-                SHAPELESS_LEXICAL if shapes and not shaped else 1.0
+                1.0 - (1.0 - SHAPELESS_LEXICAL) * (1.0 - shaped) if shapes else 1.0
             )
-            cand.direct = (
+            cand.direct = cosine + DIRECT_LEXICAL_WEIGHT * lex
+            cand.addresses = (
                 cosine
                 + lexical_weight * lex
                 + (0.0 if fq is None else FOCUS_COSINE_WEIGHT * float(np.dot(fq, vec)))
-                + (SHAPE_WEIGHT if shaped else 0.0)
+                + SHAPE_WEIGHT * shaped
             )
             # Early sentences of an answer and better-ranked answers usually carry its point.
             cand.relevance = (
@@ -211,9 +212,8 @@ class ExtractiveComposer:
         sentence that repeats a chosen one is skipped."""
         if not pool:
             return []
-        # The most direct answer: of the sentences nearly as relevant as the best one, the one
-        # that says most of what the question is about.
-        first = max(range(len(pool)), key=lambda i: pool[i].direct)
+        # The most direct answer: the one that best addresses the question's focus.
+        first = max(range(len(pool)), key=lambda i: pool[i].addresses)
         vectors = np.stack([c.vector for c in pool])
         sims = vectors @ vectors.T
         relevance = np.asarray([c.relevance for c in pool])

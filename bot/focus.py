@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.documents import Document
 
+from bot.answer_shape import asked_shapes, has_shape
 from bot.prompts import wordlist
 from bot.quotable import statement_like
 from bot.retrieve import question_focus as asked_part
@@ -30,7 +31,7 @@ TOPIC_SHARE = 0.3  # a word in more of the corpus's chunks than this is the topi
 UNCOVERED_SHARE = 0.5  # focus weight no sentence contains that makes the question not covered...
 PHRASE_COSINE = 0.5  # ...unless some sentence is this close to the missing words' phrase
 SURE_SENTENCE = 0.72  # a sentence this close to the whole question covers it, whatever its words,
-SURE_RELATED = 0.15  # ...when it is at least this close to the question's missing words alone
+# ...when it has every shape of answer the question must get (bot/answer_shape.py)
 WORDS_ADD_NOTHING = 0.03  # ...or leaving them out brings the best sentence at most this closer
 HEAVY = 0.7  # missing focus words this close to the heaviest one are named in the reply
 MAX_PHRASE_WORDS = 6  # a longer span of the question is shown as its missing words alone
@@ -141,10 +142,11 @@ def not_covered(
     # Only the missing words: the rest of the question is what the answers do talk about.
     probe = vectors @ np.asarray(embed(" ".join(ordered)), dtype=np.float32)
     best = int(np.argmax(whole))
-    if whole[best] >= SURE_SENTENCE and probe[best] >= SURE_RELATED:
-        # One sentence is plainly about this question, in whatever words ("antidote" and "no
-        # reverse effect"); one close to the question but not to its missing words ("When can I
-        # go for a walk after Botox?" and "Botox will wear off in 3 months") matches the rest.
+    shapes = asked_shapes(focus.question, must=True)
+    if whole[best] >= SURE_SENTENCE and all(has_shape(sentences[best], (s,)) for s in shapes):
+        # One sentence is plainly about this question, in whatever words, and gives what it asks
+        # for; "Botox will wear off in 3 months" is close to "When can I go for a walk after my
+        # Botox?" but says nothing about doing something after it.
         return None
     phrase = focus.phrase(missing)
     if len(phrase.split()) > MAX_PHRASE_WORDS:
