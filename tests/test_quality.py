@@ -10,15 +10,15 @@ import pytest
 from langchain_core.documents import Document
 
 from bot import prompts
-from bot.agreement import exactly_supports
-from bot.answer_shape import asked_shapes, has_shape
-from bot.compose import ExtractiveComposer
+from bot.answer.agreement import exactly_supports
+from bot.answer.answer_shape import asked_shapes, has_shape
+from bot.answer.compose import ExtractiveComposer
+from bot.answer.focus import focus_of
+from bot.answer.quotable import case_specific, statement_like
 from bot.eval_cases import load_cases
 from bot.eval_metrics import metrics
 from bot.eval_quality import has_nugget, quoted_statements, redundant_pairs
 from bot.evaluate import evaluate
-from bot.focus import focus_of
-from bot.quotable import case_specific, statement_like
 from tests.conftest import ROOT, SEEDS
 
 PAGES = ROOT / "tests" / "data" / "pages"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.documents import Document
 
-from bot.agreement import (
+from bot.answer.agreement import (
     CASE_FRAMING,
     Candidate,
     Group,
@@ -32,8 +32,8 @@ from bot.agreement import (
     reframe,
     supporters,
 )
-from bot.answer_shape import asked_shapes, has_shape
-from bot.quotable import MAX_SENTENCE_WORDS, case_specific, quotable, statement_like
+from bot.answer.answer_shape import asked_shapes, has_shape
+from bot.answer.quotable import MAX_SENTENCE_WORDS, case_specific, quotable, statement_like
 from bot.words import content_words, stems
 from vectorstore.sentences import split_sentences, word_count
 
@@ -52,7 +52,7 @@ __all__ = [
 MIN_RELEVANCE = 0.30  # a sentence below this cosine to the question does not answer it
 DIRECT_LEXICAL_WEIGHT = 0.6  # the same, for choosing the statement that answers first
 FOCUS_COSINE_WEIGHT = 0.2  # cosine to the question's focus words alone, for the same choice
-SHAPE_WEIGHT = 0.25  # a sentence of the shape the question asks for (bot/answer_shape.py)
+SHAPE_WEIGHT = 0.25  # a sentence of the shape the question asks for (bot/answer/answer_shape.py)
 SHAPELESS_LEXICAL = 0.5  # ...and the question's words count this much in one without that shape
 LEXICAL_WEIGHT = 0.3  # share of the question's focus a sentence contains (weighted by rarity)
 POSITION_WEIGHT = 0.03  # each sentence further into an answer counts a little less
@@ -246,7 +246,7 @@ class ExtractiveComposer:
     ) -> Composition:
         """Choose and group sentences; an empty composition means nothing answers the question.
 
-        `focus` (stem -> weight, bot/focus.py) says which of the question's words matter."""
+        `focus` (stem -> weight, bot/answer/focus.py) says which of the question's words matter."""
         cands = self.score(question, docs, question_vector, focus, focus_vector)
         total = len({d.metadata.get("answer_id", d.id) for d in docs})
         organisations = bool(docs) and all(

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from langchain_core.documents import Document
 
-from bot.verify import negation_conflict, numbers_missing
+from bot.answer.verify import negation_conflict, numbers_missing
 from bot.words import content_words
 
 AGREE = 0.70  # two doctors' sentences this similar say much the same thing...

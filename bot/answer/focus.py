@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.documents import Document
 
-from bot.answer_shape import asked_shapes, has_shape
+from bot.answer.answer_shape import asked_shapes, has_shape
+from bot.answer.quotable import statement_like
+from bot.answer.retrieve import question_focus as asked_part
 from bot.prompts import wordlist
-from bot.quotable import statement_like
-from bot.retrieve import question_focus as asked_part
 from bot.words import content_words, stem, stems, stop_words
 from vectorstore.sentences import split_sentences
 
@@ -31,7 +31,7 @@ TOPIC_SHARE = 0.3  # a word in more of the corpus's chunks than this is the topi
 UNCOVERED_SHARE = 0.5  # focus weight no sentence contains that makes the question not covered...
 PHRASE_COSINE = 0.5  # ...unless some sentence is this close to the missing words' phrase
 SURE_SENTENCE = 0.72  # a sentence this close to the whole question covers it, whatever its words,
-# ...when it has every shape of answer the question must get (bot/answer_shape.py)
+# ...when it has every shape of answer the question must get (bot/answer/answer_shape.py)
 WORDS_ADD_NOTHING = 0.03  # ...or leaving them out brings the best sentence at most this closer
 HEAVY = 0.7  # missing focus words this close to the heaviest one are named in the reply
 MAX_PHRASE_WORDS = 6  # a longer span of the question is shown as its missing words alone
