@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from bot.answer.sources import render  # noqa: E402
 from bot.chain import Bot  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.sources import render  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:

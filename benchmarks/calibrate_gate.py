@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot import gate  # noqa: E402
+from bot.answer import gate  # noqa: E402
 from bot.chain import Bot  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 

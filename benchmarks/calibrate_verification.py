@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bot import verify  # noqa: E402
+from bot.answer import verify  # noqa: E402
 from bot.embed_cache import CachedEmbedder  # noqa: E402
 from bot.resources import shared_embedder  # noqa: E402
 from vectorstore.corpus import read_page  # noqa: E402

@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from rouge import rouge  # noqa: E402
 
-from bot.compose import ExtractiveComposer  # noqa: E402
-from bot.quotable import quotable  # noqa: E402
+from bot.answer.compose import ExtractiveComposer  # noqa: E402
+from bot.answer.quotable import quotable  # noqa: E402
 from bot.resources import shared_embedder  # noqa: E402
 from vectorstore.sentences import split_sentences  # noqa: E402
 

@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from benchmarks.medquad_sample import medquad_records, medquad_sample  # noqa: E402
+from bot.answer.retrieve import HybridRetriever  # noqa: E402
 from bot.resources import shared_embedder  # noqa: E402
-from bot.retrieve import HybridRetriever  # noqa: E402
 from vectorstore.index import Index  # noqa: E402
 
 LIVEQA = ROOT.parent / "shared" / "data" / "liveqa_med2017_consumer_questions.jsonl"

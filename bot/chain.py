@@ -17,18 +17,18 @@ from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot import prompts
-from bot.backends import Generator, get_backend
-from bot.compose import ExtractiveComposer, reframe
+from bot.answer.backends import Generator, get_backend
+from bot.answer.compose import ExtractiveComposer, reframe
+from bot.answer.focus import check_focus
+from bot.answer.gate import relevant
+from bot.answer.retrieve import HybridRetriever
+from bot.answer.rewrite import standalone
+from bot.answer.sources import AnswerRef, numbered_answers, render, renumber
+from bot.answer.verify import Verifier
 from bot.embed_cache import CachedEmbedder
-from bot.focus import check_focus
-from bot.gate import relevant
 from bot.reply import CitationEvent, FinalEvent, Reply, TokenEvent, Verification
-from bot.retrieve import HybridRetriever
-from bot.rewrite import standalone
 from bot.safety import SafetyChecks
 from bot.settings import Settings
-from bot.sources import AnswerRef, numbered_answers, render, renumber
-from bot.verify import Verifier
 from vectorstore.errors import BotError, StoreUnavailableError
 from vectorstore.index import Index
 
@@ -153,6 +153,10 @@ class Bot:
             self.embed_query,
         )
         state["focus"] = focus.weights
+        span = focus.span()
+        # The focus words alone, when they are not the whole question: one more query vector.
+        if span and span != state["question"].strip():
+            state["focus_vector"] = self.embed_query(span)
         if missing:
             text = prompts.load("not_covered").format(focus=missing)
             state["reply"] = _reply(state, kind="partial", text=text)
@@ -174,7 +178,11 @@ class Bot:
                 )
                 state["generator_failed"] = True
         composition = self.composer.compose(
-            state["standalone"], docs, self.embed_query(state["standalone"]), state.get("focus")
+            state["standalone"],
+            docs,
+            self.embed_query(state["standalone"]),
+            state.get("focus"),
+            state.get("focus_vector"),
         )
         state["draft"], state["answers"] = render(composition, docs)
         state["composition"] = composition
@@ -199,6 +207,7 @@ class Bot:
                 state["docs"],
                 self.embed_query(state["standalone"]),
                 state.get("focus"),
+                state.get("focus_vector"),
             )
             draft, answers = render(composition, state["docs"])
             state["composition"] = composition

@@ -11,10 +11,10 @@ import sys
 import pytest
 
 from bot import prompts
-from bot.agreement import exactly_supports
+from bot.answer.agreement import exactly_supports
+from bot.answer.rewrite import needs_context, standalone
 from bot.chain import Bot
 from bot.reply import CitationEvent, FinalEvent, Reply, TokenEvent
-from bot.rewrite import needs_context, standalone
 from bot.settings import Settings
 from tests.conftest import ROOT, SEEDS, load_jsonl
 from vectorstore.corpus import read_page
@@ -233,7 +233,7 @@ def test_reply_json_has_the_documented_keys(seed_bot):
 
 def test_core_never_imports_gradio():
     code = (
-        "import sys, bot.chain, bot.cli, vectorstore.index, bot.retrieve; "
+        "import sys, bot.chain, bot.cli, vectorstore.index, bot.answer.retrieve; "
         "sys.exit(1 if 'gradio' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
@@ -269,7 +269,7 @@ def test_ask_cli_json(seed_index_dir):
 
 
 def test_unknown_backend_lists_known_ones(seed_bot):
-    from bot.backends import get_backend
+    from bot.answer.backends import get_backend
     from vectorstore.errors import SettingsError
 
     with pytest.raises(SettingsError, match="extractive, openai, llamacpp"):

@@ -43,6 +43,31 @@ def test_examples_from_the_rule(text, expected):
     assert personal_dosing_request(text) is expected
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How much time off work do I need after a medium peel?",
+        "How much time off work do I need after Botox?",
+        "how much downtime should I plan for after filler",
+        "How much recovery time do I need after a chemical peel?",
+        "How much money do I need to save for Botox?",
+        "how much time do I need between botox sessions",
+        "How many nights off should I take after lip filler?",
+    ],
+)
+def test_time_and_money_are_not_doses(text):
+    """A quantity of time, downtime or money is not a dose: the doctors' answers may cover it."""
+    assert personal_dosing_request(text) is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["how much botox do I need for my forehead", "How much filler should I get for me?"],
+)
+def test_amounts_of_a_product_are_still_doses(text):
+    assert personal_dosing_request(text) is True
+
+
 def test_non_string_is_refused():
     with pytest.raises(ValueError, match="string"):
         personal_dosing_request(None)  # type: ignore[arg-type]

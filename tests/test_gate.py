@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langchain_core.documents import Document
 
-from bot.gate import without_uncovered
+from bot.answer.gate import without_uncovered
 
 DOCS = [
     Document(

@@ -23,12 +23,12 @@ from pathlib import Path
 import pytest
 
 from bot import prompts
-from bot.backends import MAX_TOKENS, get_backend
+from bot.answer.backends import MAX_TOKENS, get_backend
+from bot.answer.sources import AnswerRef
+from bot.answer.verify import units
 from bot.chain import Bot
 from bot.reply import Reply
 from bot.settings import Settings
-from bot.sources import AnswerRef
-from bot.verify import units
 from tests.conftest import ROOT, SEEDS
 from vectorstore.corpus import read_page
 from vectorstore.index import Index

@@ -10,22 +10,23 @@ import pytest
 from langchain_core.documents import Document
 
 from bot import prompts
-from bot.agreement import exactly_supports
-from bot.compose import ExtractiveComposer
+from bot.answer.agreement import exactly_supports
+from bot.answer.answer_shape import asked_shapes, has_shape
+from bot.answer.compose import ExtractiveComposer
+from bot.answer.focus import focus_of
+from bot.answer.quotable import case_specific, statement_like
 from bot.eval_cases import load_cases
 from bot.eval_metrics import metrics
 from bot.eval_quality import has_nugget, quoted_statements, redundant_pairs
 from bot.evaluate import evaluate
-from bot.focus import focus_of
-from bot.quotable import case_specific, statement_like
 from tests.conftest import ROOT, SEEDS
 
 PAGES = ROOT / "tests" / "data" / "pages"
 QUALITY = ROOT / "tests" / "data" / "quality_cases.jsonl"
 BLIND = ROOT / "tests" / "data" / "quality_blind.jsonl"
-# What the set must show (issue 11). FIRST_ANSWERS is below the issue's 0.90: it is the floor
-# measured when the composer was changed (0.756 on this set), so a regression fails.
-FIRST_ANSWERS, REDUNDANT, HONEST, FALSE_NOT_COVERED = 0.75, 0, 1.0, 0.05
+# What the set must show (issue 11). FIRST_ANSWERS is the floor measured when the first statement
+# came to be chosen by focus and answer shape (0.911 on this set, 41 of 45), so a regression fails.
+FIRST_ANSWERS, REDUNDANT, HONEST, FALSE_NOT_COVERED = 0.9, 0, 1.0, 0.05
 
 
 @pytest.fixture(scope="session")
@@ -89,6 +90,45 @@ def test_first_statement_answers_the_question(quality_bot):
     reply = quality_bot.answer("How long does bruising last after lip filler?")
     assert reply.kind == "answer"
     assert "7 to 10 days" in quoted_statements(reply.text)[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        # Paraphrase: the answer shares no focus word ("made"), but it is a definition.
+        ("What is Botox actually made of?", "purified protein"),
+        ("What helps swelling after lip filler?", "Ice packs"),
+        ("Should someone with Bell's palsy get Botox?", "not to use Botox"),
+        ("Will my face stay frozen forever after Botox?", "wear off"),
+    ],
+)
+def test_the_sentence_that_answers_comes_first(quality_bot, question, answer):
+    reply = quality_bot.answer(question)
+    assert reply.kind == "answer"
+    assert answer in quoted_statements(reply.text)[0]
+
+
+def test_a_question_asks_for_the_shape_of_its_answer():
+    made_of = asked_shapes("What is Botox actually made of?")
+    assert made_of and has_shape("Botox is a purified protein used for wrinkles.", made_of)
+    assert not has_shape("It will wear off and can be made again.", made_of)
+    how_long = asked_shapes("How long does swelling last?")
+    assert has_shape("It can last up to two weeks.", how_long)
+    assert has_shape("Most settle within 7 to 10 days.", how_long)
+    assert asked_shapes("Is Botox permanent?") == ()
+
+
+def test_an_activity_the_doctors_do_not_address_is_not_covered(seed_bot):
+    """Close to "Botox will wear off in 3 months" as a whole, but no doctor mentions walking."""
+    reply = seed_bot.answer("When can I go for a walk after my Botox?")
+    assert reply.kind == "partial" and reply.citations == ()
+    assert reply.text == prompts.load("not_covered").format(focus="walk")
+
+
+def test_time_off_work_is_answered_not_referred(quality_bot):
+    reply = quality_bot.answer("How much time off work do I need for a medium peel?")
+    assert reply.kind == "answer"
+    assert "one week off work" in quoted_statements(reply.text)[0]
 
 
 def test_agreeing_doctors_say_the_same_figures(quality_bot):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.retrieve import HybridRetriever, question_focus
+from bot.answer.retrieve import HybridRetriever, question_focus
 
 P0, P1 = "000_674dcb4655ddd097", "001_3189914d5f52dce4"
 

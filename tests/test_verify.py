@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from bot.answer.verify import (
+    Verifier,
+    negation_conflict,
+    numbers_missing,
+    polarity,
+    quantities,
+    units,
+)
 from bot.embed_cache import CachedEmbedder
-from bot.verify import Verifier, negation_conflict, numbers_missing, polarity, quantities, units
 from tests.conftest import ROOT, SEEDS, load_jsonl
 from vectorstore.corpus import read_page
 

@@ -32,8 +32,13 @@ _MEDICINES = (
     r"xarelto|metformin|insulin|antibiotics?|antidepressants?|birth control|steroids?|"
     r"prednisone|accutane|isotretinoin)"
 )
-# "How many times a year should I get filler" asks about a schedule, not an amount.
-_NOT_AMOUNTS = r"(?:times|years?|months?|weeks?|days?|sessions|treatments|appointments|hours)\b"
+# "How many times a year should I get filler" asks about a schedule, not an amount; "how much time
+# off work do I need", "how much downtime", "how much money" ask about time or money, not a dose.
+_NOT_AMOUNTS = (
+    r"(?:times?|years?|months?|weeks?|days?|nights?|sessions|treatments|appointments|hours|"
+    r"minutes|downtime|down time|recovery|rest|leave|notice|money|cash|dollars|pounds|euros|"
+    r"(?:does|do|will|would) (?:it|this|that|they|\w+) cost)\b"
+)
 
 _PATTERNS = [
     # Self-injection: doing it oneself, at home, or from a product bought outside a clinic.
@@ -61,7 +66,7 @@ _PATTERNS = [
     rf"\bwhat (?:dose|dosage|amount|strength|number of units) (?:\w+ ){{0,3}}?(?:should|do|can|"
     rf"would|must) {_ME}\b",
     r"\b(?:dose|dosage|units?|amount) (?:is|would be|are) (?:right|best|safe|ok|good) for me\b",
-    rf"\bhow (?:many|much) {_DOSE_WORDS}? ?(?:\w+ ){{0,2}}?for me\b",
+    rf"\bhow (?:many|much) (?!{_NOT_AMOUNTS}){_DOSE_WORDS}? ?(?:\w+ ){{0,2}}?for me\b",
     rf"\b(?:recommend|suggest|prescribe)\w* (?:\w+ ){{0,3}}?{_DOSE_WORDS} (?:\w+ ){{0,2}}?for "
     rf"(?:me|my)\b",
     # Changing one's own dose.

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from langchain_core.documents import Document
 
-from bot.compose import Composition
+from bot.answer.compose import Composition
 from bot.reply import Citation
 
 

@@ -1,7 +1,7 @@
 """Generative backends by name. `extractive` (the default) needs no model and returns None here.
 
 Each backend streams the text of a reply to a question from numbered sources; whatever it writes
-is then checked sentence by sentence by bot.verify before a patient sees it.
+is then checked sentence by sentence by bot.answer.verify before a patient sees it.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Iterator, Mapping
 from typing import Protocol
 
 from bot import prompts
+from bot.answer.sources import AnswerRef
 from bot.settings import Settings
-from bot.sources import AnswerRef
 from vectorstore.errors import SettingsError
 
 MAX_TOKENS = 300  # a reply is at most 5 short sentences; a rambling model is cut off here

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.compose import content_words
+from bot.answer.compose import content_words
 
 _ANAPHORA = re.compile(
     r"\b(?:it|its|it's|this|that|they|them|those|these|one|ones|the (?:treatment|procedure|"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.documents import Document
 
-from bot.agreement import (
+from bot.answer.agreement import (
     CASE_FRAMING,
     Candidate,
     Group,
@@ -32,7 +32,8 @@ from bot.agreement import (
     reframe,
     supporters,
 )
-from bot.quotable import MAX_SENTENCE_WORDS, case_specific, quotable, statement_like
+from bot.answer.answer_shape import asked_shapes, has_shape
+from bot.answer.quotable import MAX_SENTENCE_WORDS, case_specific, quotable, statement_like
 from bot.words import content_words, stems
 from vectorstore.sentences import split_sentences, word_count
 
@@ -50,12 +51,14 @@ __all__ = [
 
 MIN_RELEVANCE = 0.30  # a sentence below this cosine to the question does not answer it
 DIRECT_LEXICAL_WEIGHT = 0.6  # the same, for choosing the statement that answers first
+FOCUS_COSINE_WEIGHT = 0.2  # cosine to the question's focus words alone, for the same choice
+SHAPE_WEIGHT = 0.25  # a sentence of the shape the question asks for (bot/answer/answer_shape.py)
+SHAPELESS_LEXICAL = 0.5  # ...and the question's words count this much in one without that shape
 LEXICAL_WEIGHT = 0.3  # share of the question's focus a sentence contains (weighted by rarity)
 POSITION_WEIGHT = 0.03  # each sentence further into an answer counts a little less
 POSITION_CAP = 20  # ...up to this many sentences in
 RANK_WEIGHT = 0.01  # each answer further down the retrieved list counts a little less
 MMR_PENALTY = 0.6  # how much closeness to an already quoted statement costs a candidate
-FIRST_MARGIN = 0.15  # how far below the best a sentence with more of the focus may come first
 RELATIVE_FLOOR = 0.45  # sentences this far below the best one are left out (fitted replies)
 CASE_MIN_LEXICAL = 0.5  # a sentence about the asker's own case must contain this much focus
 SHORT_WORDS = 70  # budget of a one-part question (quoted words plus framing), when fitting
@@ -160,8 +163,13 @@ class ExtractiveComposer:
         docs: Sequence[Document],
         question_vector: Sequence[float],
         focus: Mapping[str, float] | None = None,
+        focus_vector: Sequence[float] | None = None,
     ) -> list[Candidate]:
-        """Every candidate sentence with its vector and relevance to the question."""
+        """Every candidate sentence with its vector and relevance to the question.
+
+        How directly a sentence answers adds, to its cosine to the question, its cosine to the
+        focus words alone (`focus_vector`, when given), the share of the focus it contains and
+        whether it has the shape of answer the question asks for."""
         cands = _candidates(
             question, docs, self.max_candidates, self.max_sentence_words, self.per_chunk
         )
@@ -170,12 +178,26 @@ class ExtractiveComposer:
         sentences = [c.sentence for c in cands]
         vectors = np.asarray(self.embed(sentences), dtype=np.float32)
         q = np.asarray(question_vector, dtype=np.float32)
+        fq = None if focus_vector is None else np.asarray(focus_vector, dtype=np.float32)
+        shapes = asked_shapes(question)
         for cand, vec, lex in zip(
             cands, vectors, _lexical(question, sentences, focus), strict=True
         ):
             cand.vector, cand.lexical = vec, lex
             cosine = float(np.dot(q, vec))
+            # The share of the asked shapes it has ("how long until it goes away": both).
+            shaped = sum(has_shape(cand.sentence, (s,)) for s in shapes) / (len(shapes) or 1)
+            # Asked "what is it made of?", a sentence with "made" but no definition is no answer.
+            lexical_weight = DIRECT_LEXICAL_WEIGHT * (
+                1.0 - (1.0 - SHAPELESS_LEXICAL) * (1.0 - shaped) if shapes else 1.0
+            )
             cand.direct = cosine + DIRECT_LEXICAL_WEIGHT * lex
+            cand.addresses = (
+                cosine
+                + lexical_weight * lex
+                + (0.0 if fq is None else FOCUS_COSINE_WEIGHT * float(np.dot(fq, vec)))
+                + SHAPE_WEIGHT * shaped
+            )
             # Early sentences of an answer and better-ranked answers usually carry its point.
             cand.relevance = (
                 cosine
@@ -190,11 +212,8 @@ class ExtractiveComposer:
         sentence that repeats a chosen one is skipped."""
         if not pool:
             return []
-        # The most direct answer: of the sentences nearly as relevant as the best one, the one
-        # that says most of what the question is about.
-        top = max(c.direct for c in pool)
-        near = [i for i, c in enumerate(pool) if c.direct >= top - FIRST_MARGIN]
-        first = max(near, key=lambda i: (round(pool[i].lexical, 6), pool[i].direct))
+        # The most direct answer: the one that best addresses the question's focus.
+        first = max(range(len(pool)), key=lambda i: pool[i].addresses)
         vectors = np.stack([c.vector for c in pool])
         sims = vectors @ vectors.T
         relevance = np.asarray([c.relevance for c in pool])
@@ -223,11 +242,12 @@ class ExtractiveComposer:
         docs: Sequence[Document],
         question_vector: Sequence[float],
         focus: Mapping[str, float] | None = None,
+        focus_vector: Sequence[float] | None = None,
     ) -> Composition:
         """Choose and group sentences; an empty composition means nothing answers the question.
 
-        `focus` (stem -> weight, bot/focus.py) says which of the question's words matter."""
-        cands = self.score(question, docs, question_vector, focus)
+        `focus` (stem -> weight, bot/answer/focus.py) says which of the question's words matter."""
+        cands = self.score(question, docs, question_vector, focus, focus_vector)
         total = len({d.metadata.get("answer_id", d.id) for d in docs})
         organisations = bool(docs) and all(
             not d.metadata.get("doctor") and d.metadata.get("organisation") for d in docs

@@ -31,7 +31,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from bot.quotable import quotable
+from bot.answer.quotable import quotable
 from vectorstore.index import Index
 from vectorstore.sentences import split_sentences
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from langchain_core.documents import Document
 
-from bot.verify import negation_conflict, numbers_missing
+from bot.answer.verify import negation_conflict, numbers_missing
 from bot.words import content_words
 
 AGREE = 0.70  # two doctors' sentences this similar say much the same thing...
@@ -39,6 +39,7 @@ class Candidate:
     relevance: float = 0.0
     lexical: float = 0.0
     direct: float = 0.0  # cosine + lexical: how directly it answers, wherever it stands
+    addresses: float = 0.0  # direct + focus cosine + answer shape: which statement comes first
     vector: np.ndarray | None = None
     own_case: bool = False
 

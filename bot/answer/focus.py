@@ -20,16 +20,18 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.documents import Document
 
+from bot.answer.answer_shape import asked_shapes, has_shape
+from bot.answer.quotable import statement_like
+from bot.answer.retrieve import question_focus as asked_part
 from bot.prompts import wordlist
-from bot.quotable import statement_like
-from bot.retrieve import question_focus as asked_part
 from bot.words import content_words, stem, stems, stop_words
 from vectorstore.sentences import split_sentences
 
 TOPIC_SHARE = 0.3  # a word in more of the corpus's chunks than this is the topic, not the focus
 UNCOVERED_SHARE = 0.5  # focus weight no sentence contains that makes the question not covered...
 PHRASE_COSINE = 0.5  # ...unless some sentence is this close to the missing words' phrase
-SURE_SENTENCE = 0.72  # a sentence this close to the whole question covers it, whatever its words
+SURE_SENTENCE = 0.72  # a sentence this close to the whole question covers it, whatever its words,
+# ...when it has every shape of answer the question must get (bot/answer/answer_shape.py)
 WORDS_ADD_NOTHING = 0.03  # ...or leaving them out brings the best sentence at most this closer
 HEAVY = 0.7  # missing focus words this close to the heaviest one are named in the reply
 MAX_PHRASE_WORDS = 6  # a longer span of the question is shown as its missing words alone
@@ -80,6 +82,13 @@ class Focus:
             start -= 1
         return " ".join(tokens[start : hits[-1] + 1])
 
+    def span(self) -> str:
+        """The patient's words from the first focus word to the last ("stay frozen forever"): what
+        a sentence that answers the question should be about, embedded as one extra query."""
+        tokens = _TOKEN.findall(self.question)
+        hits = [i for i, t in enumerate(tokens) if _token_stem(t) in self.weights]
+        return " ".join(tokens[hits[0] : hits[-1] + 1]) if hits else ""
+
 
 def _token_stem(token: str) -> str | None:
     words = content_words(token.replace("’", "'"))
@@ -128,20 +137,25 @@ def not_covered(
     missing = focus.uncovered(sentences)
     if not missing or not len(vectors):
         return None if not missing else focus.phrase(missing)
-    whole = np.asarray(embed(focus.question), dtype=np.float32)
-    if float(np.max(vectors @ whole)) >= SURE_SENTENCE:
-        return None  # one sentence is plainly about this question, in whatever words
+    whole = vectors @ np.asarray(embed(focus.question), dtype=np.float32)
     ordered = [focus.words[s] for s in focus.words if s in missing]  # the question's order
+    # Only the missing words: the rest of the question is what the answers do talk about.
+    probe = vectors @ np.asarray(embed(" ".join(ordered)), dtype=np.float32)
+    best = int(np.argmax(whole))
+    shapes = asked_shapes(focus.question, must=True)
+    if whole[best] >= SURE_SENTENCE and all(has_shape(sentences[best], (s,)) for s in shapes):
+        # One sentence is plainly about this question, in whatever words, and gives what it asks
+        # for; "Botox will wear off in 3 months" is close to "When can I go for a walk after my
+        # Botox?" but says nothing about doing something after it.
+        return None
     phrase = focus.phrase(missing)
     if len(phrase.split()) > MAX_PHRASE_WORDS:
         phrase = " ".join(ordered)
-    # Only the missing words: the rest of the question is what the answers do talk about.
-    probe = np.asarray(embed(" ".join(ordered)), dtype=np.float32)
-    if float(np.max(vectors @ probe)) >= PHRASE_COSINE:
+    if float(np.max(probe)) >= PHRASE_COSINE:
         return None
     kept = [t for t in _PIECE.findall(focus.question) if _token_stem(t) not in missing]
-    without = np.asarray(embed(" ".join(kept)), dtype=np.float32)
-    if float(np.max(vectors @ without)) - float(np.max(vectors @ whole)) <= WORDS_ADD_NOTHING:
+    without = vectors @ np.asarray(embed(" ".join(kept)), dtype=np.float32)
+    if float(np.max(without)) - float(np.max(whole)) <= WORDS_ADD_NOTHING:
         return None
     return phrase
 
