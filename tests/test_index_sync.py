@@ -280,3 +280,40 @@ def test_killed_ingest_leaves_the_previous_index_queryable(tmp_path, seed_index)
     assert len(hits) == 3 and all(d.metadata["page_id"].startswith("00") for d, _ in hits)
     report = Index(data, embedder=seed_index.embedder).sync([SEEDS])
     assert report.unchanged == 15 and report.embedded == 0
+
+
+def test_the_sentence_cache_filling_up_mid_ingest_loses_no_sentence(
+    tmp_path, embedder, monkeypatch
+):
+    # Issue 14's KeyError at MedQuAD scale: the cache of distinct sentence vectors was cleared
+    # after the new sentences were picked, so a sentence seen before was then missing. A limit
+    # of 100 forces that on a 600-answer corpus (two write batches of up to 512 chunks).
+    import vectorstore.index as index_module
+
+    monkeypatch.setattr(index_module, "SEEN_SENTENCES", 100)
+    shared = "Call your own doctor if the swelling gets worse."
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": f"a{i}",
+                    "question": f"Question number {i} about treatment?",
+                    "answer": f"Treatment plan {i} suits patient group {i} well. {shared}",
+                }
+            )
+            + "\n"
+            for i in range(600)
+        ),
+        encoding="utf-8",
+    )
+    index = Index(tmp_path / "data", embedder=embedder)
+    report = index.sync([corpus])
+    assert report.added == 600 and not report.errors
+    sentences, vectors = index.sentences()
+    texts = [s.page_content for s in sentences]
+    assert texts.count(shared) == 600 and len(texts) == 1200
+    own = np.asarray(embedder.embed([shared])[0])
+    assert all(
+        float(np.dot(v, own)) > 0.999 for t, v in zip(texts, vectors, strict=True) if t == shared
+    )

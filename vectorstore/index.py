@@ -261,6 +261,7 @@ class Index:
         new = [t for t in dict.fromkeys(texts) if t not in seen]
         if len(seen) + len(new) > SEEN_SENTENCES:
             seen.clear()  # bounded memory: repeats are mostly close together in a corpus
+            new = list(dict.fromkeys(texts))  # what was seen is gone: every text is new again
         vectors = np.asarray(self.embedder.embed(new), dtype=np.float32).reshape(len(new), -1)
         seen.update(zip(new, vectors, strict=True))
         return [seen[t] for t in texts]
