@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -81,3 +84,24 @@ def load_jsonl(path: Path) -> list[dict]:
     import json
 
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@contextlib.contextmanager
+def answers_held(bot) -> Iterator[threading.Semaphore]:
+    """Every bot.answer call waits until the block ends: fills a queue with real requests.
+
+    Yields a semaphore released once as each call starts (acquire it to know one is held)."""
+    started, release = threading.Semaphore(0), threading.Event()
+    original = bot.answer
+
+    def held(*args, **kwargs):
+        started.release()
+        release.wait(60)
+        return original(*args, **kwargs)
+
+    bot.answer = held
+    try:
+        yield started
+    finally:
+        release.set()
+        bot.answer = original

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from bot import prompts
 from bot.chain import Bot
 from bot.settings import Settings
+from tests.conftest import answers_held
 from vectorstore.index import Index
 from webapp.background import running
 from webapp.server import build_app
@@ -215,24 +216,16 @@ def test_queue_full_answers_429_busy(data_dir, embedder):
     with TestClient(make_app(data_dir, embedder, queue_size=1)) as busy_client:
         import threading
 
-        started, release = threading.Event(), threading.Event()
-        bot = busy_client.app.state.bot
-        original = bot.answer
-
-        def slow(*args, **kwargs):
-            started.set()
-            release.wait(30)
-            return original(*args, **kwargs)
-
-        bot.answer = slow
         results = []
-        worker = threading.Thread(
-            target=lambda: results.append(busy_client.post("/api/ask", json={"question": QUESTION}))
-        )
-        worker.start()
-        assert started.wait(30)
-        second = busy_client.post("/api/ask", json={"question": QUESTION})
-        release.set()
+        with answers_held(busy_client.app.state.bot) as started:
+            worker = threading.Thread(
+                target=lambda: results.append(
+                    busy_client.post("/api/ask", json={"question": QUESTION})
+                )
+            )
+            worker.start()
+            assert started.acquire(timeout=30)
+            second = busy_client.post("/api/ask", json={"question": QUESTION})
         worker.join(60)
         assert second.status_code == 429 and "busy" in second.json()["error"].lower()
         assert results and results[0].status_code == 200

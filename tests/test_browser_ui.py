@@ -15,6 +15,7 @@ import pytest
 
 from bot.chain import Bot
 from bot.settings import Settings
+from tests.conftest import answers_held
 from vectorstore.index import Index
 from webapp.background import free_port, running
 from webapp.server import build_app
@@ -300,18 +301,9 @@ def test_a_full_gradio_queue_still_shows_the_emergency_reply(data_dir, embedder,
     bot = Bot(
         Settings.load(data_dir=data_dir, queue_size=1), index=Index(data_dir, embedder=embedder)
     )
-    started, release = threading.Semaphore(0), threading.Event()
-    original = bot.answer
-
-    def slow(*args, **kwargs):
-        started.release()
-        release.wait(60)
-        return original(*args, **kwargs)
-
-    bot.answer = slow
     with running(build_app(bot)) as url:
         client = Client(url + "/", verbose=False)
-        try:
+        with answers_held(bot) as started:
             jobs = [client.submit("How long does Botox last?", api_name="/chat") for _ in range(2)]
             assert started.acquire(timeout=60) and started.acquire(timeout=60)
             jobs.append(client.submit("Is Botox permanent?", api_name="/chat"))
@@ -335,6 +327,4 @@ def test_a_full_gradio_queue_still_shows_the_emergency_reply(data_dir, embedder,
             playwright_api.expect(reply.locator(".disclaimer")).to_be_visible()
             shoot(reply, "queue_full_emergency.png")
             tab.close()
-        finally:
-            release.set()
         assert all(job.result(timeout=120) for job in jobs)

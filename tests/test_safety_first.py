@@ -15,6 +15,7 @@ from bot import prompts
 from bot.chain import Bot
 from bot.eval_metrics import check, metrics
 from bot.settings import Settings
+from tests.conftest import answers_held
 from vectorstore.index import Index
 from webapp.chat import ChatHandlers
 from webapp.feedback import FeedbackStore
@@ -71,25 +72,15 @@ def test_a_message_over_every_length_limit_is_triaged_on_its_start_and_end(
 
 def test_a_full_queue_still_answers_an_emergency(data_dir, embedder):
     with TestClient(build_app(make_bot(data_dir, embedder, queue_size=1))) as client:
-        started, release = threading.Event(), threading.Event()
-        bot = client.app.state.bot
-        original = bot.answer
-
-        def slow(*args, **kwargs):
-            started.set()
-            release.wait(30)
-            return original(*args, **kwargs)
-
-        bot.answer = slow
         first = []
-        worker = threading.Thread(
-            target=lambda: first.append(client.post("/api/ask", json={"question": ORDINARY}))
-        )
-        worker.start()
-        assert started.wait(30)
-        busy = client.post("/api/ask", json={"question": ORDINARY})
-        urgent = client.post("/api/ask", json={"question": EMERGENCY})
-        release.set()
+        with answers_held(client.app.state.bot) as started:
+            worker = threading.Thread(
+                target=lambda: first.append(client.post("/api/ask", json={"question": ORDINARY}))
+            )
+            worker.start()
+            assert started.acquire(timeout=30)
+            busy = client.post("/api/ask", json={"question": ORDINARY})
+            urgent = client.post("/api/ask", json={"question": EMERGENCY})
         worker.join(60)
         assert busy.status_code == 429
         assert urgent.status_code == 200 and _is_emergency(urgent.json())
