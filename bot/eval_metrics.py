@@ -78,7 +78,11 @@ def check(case: dict, reply: dict, embed: Embed | None = None) -> dict:
     if case.get("relevant_ids") and reply.get("citations"):
         allowed = set(case["relevant_ids"])
         cites = reply["citations"]
-        flags["relevant"] = sum(c.get("answer_id") in allowed for c in cites) / len(cites)
+        # An id names an answer ("GARD_0004450_Sec1") or one of its chunks ("...Sec1#0").
+        flags["relevant"] = sum(
+            c.get("answer_id") in allowed or str(c.get("answer_id")).split("#")[0] in allowed
+            for c in cites
+        ) / len(cites)
     flags.update(quality_flags(case, reply, got, embed))
     checks = ("expectation", "disclaimer", "mention", "source", "first_answers")
     flags["passed"] = all(flags[name] is not False for name in checks)

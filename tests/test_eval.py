@@ -379,3 +379,19 @@ def test_the_shared_data_formats_are_read_as_cases(tmp_path):
     ]
     assert cases[2].relevant_ids == ("a1",) and cases[3].relevant_ids == ()
     assert cases[1].note == "expected"
+
+
+def test_relevant_ids_name_answers_and_match_their_chunks():
+    # LiveQA's judged ids are MedQuAD answer ids; a citation names a chunk of one ("<id>#0").
+    from bot.eval_metrics import check
+
+    case = {"id": "q", "expect": "answer_or_abstain", "category": "x", "relevant_ids": ["A1"]}
+    citations = [{"answer_id": "A1#0", "page_id": "A1"}, {"answer_id": "B2#1", "page_id": "B2"}]
+    reply = {
+        "kind": "answer",
+        "triage": None,
+        "text": "t",
+        "disclaimer": "d",
+        "citations": citations,
+    }
+    assert check(case, reply)["relevant"] == 0.5
