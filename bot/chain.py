@@ -19,7 +19,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from bot import prompts
 from bot.answer.backends import Generator, get_backend
 from bot.answer.compose import ExtractiveComposer, reframe
-from bot.answer.focus import check_focus
+from bot.answer.focus import check_coverage, check_focus
 from bot.answer.gate import relevant
 from bot.answer.retrieve import HybridRetriever
 from bot.answer.rewrite import standalone
@@ -51,6 +51,11 @@ def _reply(state: State, **fields) -> Reply:
         latency_ms=state.get("latency", {}),
         **fields,
     )
+
+
+def _asked(state: State) -> str:
+    """What the composer answers: the standalone question, or only its covered parts."""
+    return state.get("asked") or state["standalone"]
 
 
 def _timed(name: str, fn: Callable[[State], State]) -> Runnable:
@@ -145,28 +150,39 @@ class Bot:
             state["reply"] = _reply(state, kind="abstain", text=prompts.load("abstain"))
             return state
         # On topic, but does any answer address what this question (not the history) asks?
-        focus, missing = check_focus(
+        frequency = self.retriever.corpus_frequency()
+        coverage = check_coverage(
             state["question"],
             state["docs"],
-            self.retriever.corpus_frequency(),
+            frequency,
             self.vectors.many,
             self.embed_query,
+            getattr(self.embedder, "knows", None),
         )
+        focus = coverage.focus
+        if coverage.missing:
+            note = prompts.load("not_covered").format(focus=coverage.missing)
+            if not coverage.covered:
+                state["reply"] = _reply(state, kind="partial", text=note)
+                return state
+            # Some parts are covered: say what is missing, then answer those parts only.
+            state["not_covered"] = note
+            state["asked"] = coverage.covered
+            focus = check_focus(
+                coverage.covered, state["docs"], frequency, self.vectors.many, self.embed_query
+            )[0]
         state["focus"] = focus.weights
         span = focus.span()
         # The focus words alone, when they are not the whole question: one more query vector.
-        if span and span != state["question"].strip():
+        if span and span != state.get("asked", state["question"]).strip():
             state["focus_vector"] = self.embed_query(span)
-        if missing:
-            text = prompts.load("not_covered").format(focus=missing)
-            state["reply"] = _reply(state, kind="partial", text=text)
         return state
 
     def _compose(self, state: State) -> State:
         docs: list[Document] = state["docs"]
         if self.generator is not None:
             try:
-                state["draft"], state["answers"] = self._generate(state["standalone"], docs)
+                state["draft"], state["answers"] = self._generate(_asked(state), docs)
                 state["backend"] = self.generator.name
                 return state
             except Exception as err:  # a model endpoint that is down or slow is expected
@@ -178,9 +194,9 @@ class Bot:
                 )
                 state["generator_failed"] = True
         composition = self.composer.compose(
-            state["standalone"],
+            _asked(state),
             docs,
-            self.embed_query(state["standalone"]),
+            self.embed_query(_asked(state)),
             state.get("focus"),
             state.get("focus_vector"),
         )
@@ -203,9 +219,9 @@ class Bot:
         if state.get("composition") is None and checked.kept < max(1, len(checked.dropped)):
             # Too little of the model's reply is supported: quote the doctors instead.
             composition = self.composer.compose(
-                state["standalone"],
+                _asked(state),
                 state["docs"],
-                self.embed_query(state["standalone"]),
+                self.embed_query(_asked(state)),
                 state.get("focus"),
                 state.get("focus_vector"),
             )
@@ -215,6 +231,10 @@ class Bot:
             checked = self.verifier.check(draft, {m: a.text for m, a in answers.items()})
             checked = replace(checked, dropped=kept_drops + checked.dropped)
             fell_back = True
+        note = state.get("not_covered")
+        if not checked.text and note:  # nothing checked out for the covered parts either
+            state["reply"] = _reply(state, kind="partial", text=note, backend=state["backend"])
+            return state
         if not checked.text:
             state["reply"] = _reply(
                 state,
@@ -229,9 +249,11 @@ class Bot:
             composition = state["composition"]
             text = reframe(text, composition.considered, composition.organisations)
         text, citations = renumber(text, answers, checked.support, checked.quotes)
+        if note:  # what is not covered first, then clearly apart what the answers do say
+            text = f"{note}\n\n{prompts.load('covered_part')}\n\n{text}"
         state["reply"] = _reply(
             state,
-            kind="answer",
+            kind="partial" if note else "answer",
             text=text,
             citations=citations,
             backend=state["backend"]

@@ -7,6 +7,9 @@ substring test on whitespace-normalised text. Two quoted statements of one reply
 when their vectors' cosine is at least REDUNDANT_COSINE (the stored sentence vectors, when the run
 has an embedder) or when one has at least REDUNDANT_OVERLAP of the other's content words (the
 overlap coefficient |A & B| / min(|A|, |B|), over at least 3 words on the smaller side).
+A case expecting `partial` (a question with a part the answers cover and a part they do not) is
+honest when the reply is marked partial, and its nuggets are looked for in the statements it
+quotes for the covered part.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ REDUNDANT_COSINE = 0.85
 REDUNDANT_OVERLAP = 0.8
 HONEST = ("abstain", "partial")  # outcomes that say plainly the answers do not cover it
 _QUOTE = re.compile(r'["“](.+)["”]')
+_MARKER = re.compile(r"\[\d+\]")
 _PIECE = re.compile(r'["“][^"“”]+["”]\s*(?:\[\d+\])+')
 
 Embed = Callable[[list[str]], list[list[float]]]
@@ -32,11 +36,12 @@ def _flat(text: str) -> str:
 
 
 def quoted_statements(text: str) -> list[str]:
-    """The quoted words of each paragraph of a reply, in order; paragraphs without a quote, and
-    figures lines (several short quotes, each with its markers), are skipped."""
+    """The quoted words of each paragraph of a reply, in order; paragraphs without a cited quote
+    (such as a partial reply's note naming what is not covered), and figures lines (several short
+    quotes, each with its markers), are skipped."""
     out = []
     for paragraph in (text or "").split("\n\n"):
-        if len(_PIECE.findall(paragraph)) > 1:
+        if len(_PIECE.findall(paragraph)) > 1 or not _MARKER.search(paragraph):
             continue
         m = _QUOTE.search(paragraph)
         if m:
@@ -73,7 +78,8 @@ def redundant_pairs(statements: Sequence[str], embed: Embed | None = None) -> li
 def quality_flags(case: dict, reply: dict, got: str, embed: Embed | None = None) -> dict:
     """first_answers, nugget_recall, redundant_pairs, honest, false_not_covered (None: not judged)."""
     nuggets = case.get("nuggets") or []
-    statements = quoted_statements(reply.get("text") or "") if got == "answer" else []
+    # A partial reply quotes what the answers do say about the parts they cover.
+    statements = quoted_statements(reply.get("text") or "") if got in ("answer", "partial") else []
     flags: dict = {
         "first_answers": None,
         "nugget_recall": None,
@@ -83,12 +89,15 @@ def quality_flags(case: dict, reply: dict, got: str, embed: Embed | None = None)
     }
     if case["expect"] == "not_covered":
         flags["honest"] = got in HONEST
-    if case["expect"] == "answer" and nuggets:
+    if case["expect"] == "partial":  # one part covered: say what is missing, answer the rest
+        flags["honest"] = got == "partial"
+    if case["expect"] in ("answer", "partial") and nuggets:
         text = " ".join(statements)
         flags["nugget_recall"] = round(sum(has_nugget(text, n) for n in nuggets) / len(nuggets), 4)
         direct = nuggets[int(case.get("direct", 0))]
         flags["first_answers"] = bool(statements) and has_nugget(statements[0], direct)
-        flags["false_not_covered"] = got in HONEST
+        if case["expect"] == "answer":
+            flags["false_not_covered"] = got in HONEST
     return flags
 
 

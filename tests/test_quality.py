@@ -14,7 +14,9 @@ from bot.answer.agreement import exactly_supports
 from bot.answer.answer_shape import asked_shapes, has_shape
 from bot.answer.compose import ExtractiveComposer
 from bot.answer.focus import focus_of
+from bot.answer.parts import question_parts
 from bot.answer.quotable import case_specific, statement_like
+from bot.answer.spelling import edit_distance, meant, vocabulary
 from bot.eval_cases import load_cases
 from bot.eval_metrics import metrics
 from bot.eval_quality import has_nugget, quoted_statements, redundant_pairs
@@ -24,6 +26,8 @@ from tests.conftest import ROOT, SEEDS
 PAGES = ROOT / "tests" / "data" / "pages"
 QUALITY = ROOT / "tests" / "data" / "quality_cases.jsonl"
 BLIND = ROOT / "tests" / "data" / "quality_blind.jsonl"
+PARTS = ROOT / "tests" / "data" / "quality_parts.jsonl"
+PARTS_BLIND = ROOT / "tests" / "data" / "quality_parts_blind.jsonl"
 # What the set must show (issue 11). FIRST_ANSWERS is the floor measured when the first statement
 # came to be chosen by focus and answer shape (0.911 on this set, 41 of 45), so a regression fails.
 FIRST_ANSWERS, REDUNDANT, HONEST, FALSE_NOT_COVERED = 0.9, 0, 1.0, 0.05
@@ -159,6 +163,8 @@ def test_focus_leaves_out_topic_and_asking_words():
         ("The signs and symptoms of diabetes are", False),
         ("The common side effects of lip filler are:", False),
         ("Botox and Bell's Palsy", False),
+        ("How might Klippel-Trenaunay syndrome be treated?", False),  # a MedQuAD heading
+        ('Is it permanent?"', False),
         ("Botox wears off by itself, usually in 3 months.", True),
     ],
 )
@@ -215,3 +221,99 @@ def test_rouge_recipe():
     assert np.isclose(got["rouge2"], 2 * 0.6 * 0.5 / 1.1)
     assert lcs(list("abcbdab"), list("bdcaba")) == 4
     assert rouge("", "x")["rougeL"] == 0.0
+
+
+def test_part_covered_questions(quality_bot, tmp_path):
+    """Questions with a part the pages cover and a part they do not, misspelt questions and
+    two-part questions (quality_parts.jsonl; its blind twin is reported, not held to this)."""
+    run = evaluate(
+        load_cases(PARTS),
+        quality_bot.answer,
+        tmp_path / "eval",
+        {"format": 1},
+        progress=False,
+        embed=quality_bot.vectors.many,
+    )
+    m = metrics(run.results)
+    assert m["uncovered_honest"] == HONEST  # every part-covered question is marked partial
+    assert m["false_not_covered"] == 0.0  # no misspelt or two-part question is turned away
+    assert m["first_statement_answers"] >= FIRST_ANSWERS
+    assert m["redundant_pairs"] == 0
+    assert len(load_cases(PARTS_BLIND)) >= 8
+
+
+def test_a_part_covered_question_says_what_is_missing_then_answers_the_rest(quality_bot):
+    reply = quality_bot.answer("How long will I peel after a medium peel? Can I fly on a plane?")
+    assert reply.kind == "partial" and reply.citations
+    note, intro, *statements = reply.text.split("\n\n")
+    assert note == prompts.load("not_covered").format(focus="fly on a plane")
+    assert intro == prompts.load("covered_part")
+    assert "5 to 7 days" in quoted_statements("\n\n".join(statements))[0]
+    assert "fly" not in " ".join(quoted_statements(reply.text)).lower()
+    assert reply.disclaimer == prompts.disclaimer()
+
+
+def test_a_question_that_only_misspells_the_answers_words_is_answered(quality_bot):
+    reply = quality_bot.answer("Can hyaluronic acid filler be disolved?")
+    assert reply.kind == "answer"
+    assert "hyaluronidase" in quoted_statements(reply.text)[0].lower()
+
+
+def test_two_questions_in_one_are_answered_in_their_order(quality_bot):
+    reply = quality_bot.answer("How long does lip filler last, and can it be dissolved?")
+    first, *rest = quoted_statements(reply.text)
+    assert "months" in first
+    assert any("dissolv" in s.lower() for s in rest)
+
+
+def test_a_message_splits_into_the_parts_it_asks():
+    assert question_parts("How long does Botox last, and can I drink alcohol after it?") == [
+        "How long does Botox last",
+        "can I drink alcohol after it?",
+    ]
+    assert question_parts("Is Botox permanent? How much does it cost?") == [
+        "Is Botox permanent?",
+        "How much does it cost?",
+    ]
+    one = "I had Botox 2 weeks ago and my eyelid droops. Is it permanent?"
+    assert question_parts(one) == [one]
+    assert question_parts("how long does lip filler last") == ["how long does lip filler last"]
+    # "and" that joins two things asked about, not two questions, does not split
+    both = "Can Botox and filler be done on the same day?"
+    assert question_parts(both) == [both]
+
+
+@pytest.mark.parametrize(
+    ("word", "meant_word"),
+    [
+        ("permanant", "permanent"),
+        ("disolved", "dissolved"),
+        ("cysys", "cysts"),
+        ("diagonses", "diagnoses"),
+        ("risky", "risk"),
+        ("insurence", "insurance"),
+        ("assurance", None),  # another word, differing in its first letter
+        ("botulism", None),  # a real word two edits from "botulinum"
+        ("alcohol", None),
+        ("cost", None),  # too short to tell
+    ],
+)
+def test_a_misspelling_is_matched_to_the_answers_word(word, meant_word):
+    words = vocabulary(
+        [
+            "Botox is not permanent. Hyaluronidase dissolved it. Thyroid cysts and diagnoses.",
+            "The risk is low. Insurance, costs and botulinum toxin.",
+        ]
+    )
+    assert meant(word, words) == meant_word
+
+
+def test_edit_distance_counts_a_swap_as_one():
+    assert edit_distance("diagonses", "diagnoses", 2) == 1
+    assert edit_distance("filler", "fillers", 1) == 1
+    assert edit_distance("abc", "xyz", 1) == 2  # over the limit: limit + 1
+
+
+def test_the_model_knows_whole_words_only(embedder):
+    assert embedder.knows("alcohol") and embedder.knows("Fade")
+    assert not embedder.knows("carvedilol")

@@ -256,6 +256,17 @@ class Embedder(Embeddings):
         self._lock = threading.Lock()
         self.calls = 0  # how many texts were embedded; tests use it to prove nothing was embedded
         self.exported = False  # True when this instance built the cached ONNX model
+        self._vocab: frozenset[str] | None = None
+
+    def knows(self, word: str) -> bool:
+        """Whether the model has the word as one token of its vocabulary ("fade", "alcohol"), not
+        only as pieces ("carvedilol" -> car ##ved ##ilo ##l): its vector then means the word."""
+        if self._vocab is None:
+            model_dir = Path(self._model_path or _default_model_path())
+            path = model_dir / "vocab.txt"
+            words = path.read_text(encoding="utf-8").split() if path.is_file() else []
+            self._vocab = frozenset(w for w in words if not w.startswith("##"))
+        return word.lower() in self._vocab
 
     @property
     def model_id(self) -> str:

@@ -33,6 +33,7 @@ from bot.answer.agreement import (
     supporters,
 )
 from bot.answer.answer_shape import asked_shapes, has_shape
+from bot.answer.parts import question_parts
 from bot.answer.quotable import MAX_SENTENCE_WORDS, case_specific, quotable, statement_like
 from bot.words import content_words, stems
 from vectorstore.sentences import split_sentences, word_count
@@ -63,6 +64,8 @@ RELATIVE_FLOOR = 0.45  # sentences this far below the best one are left out (fit
 CASE_MIN_LEXICAL = 0.5  # a sentence about the asker's own case must contain this much focus
 SHORT_WORDS = 70  # budget of a one-part question (quoted words plus framing), when fitting
 FRAMING_WORDS = 8  # what the framing of one statement costs in the budget
+SUBJECT_PENALTY = 0.1  # a sentence from an answer that never names what the question is about
+SUBJECT_SHARE = 0.7  # ...its subject: the focus words this close to the heaviest one answers use
 PER_CHUNK_CANDIDATES = 12  # sentences of one chunk considered (by word overlap with the question)
 
 
@@ -125,10 +128,47 @@ def _candidates(
     return chosen[:limit]
 
 
+def off_subject(docs: Sequence[Document], focus: Mapping[str, float] | None) -> set[str]:
+    """Ids of the answers that name none of the question's subject words: the focus words, among
+    those some answer uses, weighing at least SUBJECT_SHARE of the heaviest ("Klippel-Trenaunay"
+    of a question about its treatment; an answer on treating Kuskokwim disease is off subject)."""
+    if not focus:
+        return set()
+    bags = {
+        d.metadata.get("answer_id", d.id): stems(
+            f"{d.metadata.get('page_title', '')} {d.page_content}"
+        )
+        for d in docs
+    }
+    used = {w: f for w, f in focus.items() if any(w in b for b in bags.values())}
+    if not used:
+        return set()
+    top = max(used.values())
+    subject = {w for w, f in used.items() if f >= SUBJECT_SHARE * top}
+    return {aid for aid, bag in bags.items() if not subject & bag}
+
+
 def fitted_budget(question: str, max_words: int) -> int:
     """Words a reply may use: a short one-part question gets a short reply."""
     parts = max(1, question.count("?")) + (word_count(question) > 25)
     return min(max_words, SHORT_WORDS * parts)
+
+
+def _addresses(
+    q: np.ndarray, shapes: tuple, vectors: np.ndarray, sentences: list[str], lexical: list[float]
+) -> list[float]:
+    """How directly each sentence answers one question (vector `q`): its cosine, the share of the
+    focus it contains and whether it has the shape of answer the question asks for."""
+    out = []
+    for vec, sentence, lex in zip(vectors, sentences, lexical, strict=True):
+        # The share of the asked shapes it has ("how long until it goes away": both).
+        shaped = sum(has_shape(sentence, (s,)) for s in shapes) / (len(shapes) or 1)
+        # Asked "what is it made of?", a sentence with "made" but no definition is no answer.
+        weight = DIRECT_LEXICAL_WEIGHT * (
+            1.0 - (1.0 - SHAPELESS_LEXICAL) * (1.0 - shaped) if shapes else 1.0
+        )
+        out.append(float(np.dot(q, vec)) + weight * lex + SHAPE_WEIGHT * shaped)
+    return out
 
 
 class ExtractiveComposer:
@@ -180,23 +220,19 @@ class ExtractiveComposer:
         q = np.asarray(question_vector, dtype=np.float32)
         fq = None if focus_vector is None else np.asarray(focus_vector, dtype=np.float32)
         shapes = asked_shapes(question)
-        for cand, vec, lex in zip(
-            cands, vectors, _lexical(question, sentences, focus), strict=True
+        addresses = _addresses(q, shapes, vectors, sentences, _lexical(question, sentences, focus))
+        elsewhere = off_subject(docs, focus)
+        for cand, vec, lex, direct in zip(
+            cands, vectors, _lexical(question, sentences, focus), addresses, strict=True
         ):
             cand.vector, cand.lexical = vec, lex
             cosine = float(np.dot(q, vec))
-            # The share of the asked shapes it has ("how long until it goes away": both).
-            shaped = sum(has_shape(cand.sentence, (s,)) for s in shapes) / (len(shapes) or 1)
-            # Asked "what is it made of?", a sentence with "made" but no definition is no answer.
-            lexical_weight = DIRECT_LEXICAL_WEIGHT * (
-                1.0 - (1.0 - SHAPELESS_LEXICAL) * (1.0 - shaped) if shapes else 1.0
-            )
             cand.direct = cosine + DIRECT_LEXICAL_WEIGHT * lex
+            penalty = SUBJECT_PENALTY if cand.answer_id in elsewhere else 0.0
             cand.addresses = (
-                cosine
-                + lexical_weight * lex
+                direct
                 + (0.0 if fq is None else FOCUS_COSINE_WEIGHT * float(np.dot(fq, vec)))
-                + SHAPE_WEIGHT * shaped
+                - penalty
             )
             # Early sentences of an answer and better-ranked answers usually carry its point.
             cand.relevance = (
@@ -204,24 +240,52 @@ class ExtractiveComposer:
                 + LEXICAL_WEIGHT * lex
                 - RANK_WEIGHT * cand.rank
                 - POSITION_WEIGHT * min(cand.position, POSITION_CAP)
+                - penalty
             )
         return [c for c in cands if not c.own_case or c.lexical >= CASE_MIN_LEXICAL]
 
-    def _select(self, pool: list[Candidate], budget: int) -> list[Candidate]:
-        """The most direct answer first, then maximal marginal relevance within the budget; a
-        sentence that repeats a chosen one is skipped."""
+    def _part_scores(
+        self, parts: list[str], pool: list[Candidate], focus: Mapping[str, float] | None
+    ) -> list[list[float]]:
+        """For each part of a question that asks several things, how directly each candidate
+        answers that part alone (its own vector, focus words and asked shape)."""
+        sentences = [c.sentence for c in pool]
+        vectors = np.stack([c.vector for c in pool])
+        out = []
+        for part, vector in zip(
+            parts, np.asarray(self.embed(parts), dtype=np.float32), strict=True
+        ):
+            own = {w: f for w, f in (focus or {}).items() if w in stems(part)} or None
+            lexical = _lexical(part, sentences, own)
+            out.append(_addresses(vector, asked_shapes(part), vectors, sentences, lexical))
+        return out
+
+    def _select(
+        self, pool: list[Candidate], budget: int, leads: Sequence[Sequence[float]] = ()
+    ) -> list[Candidate]:
+        """The most direct answer first (to each part in turn, for a question that asks several
+        things: `leads`, one score per candidate for each part), then maximal marginal relevance
+        within the budget; a sentence that repeats a chosen one is skipped."""
         if not pool:
             return []
-        # The most direct answer: the one that best addresses the question's focus.
-        first = max(range(len(pool)), key=lambda i: pool[i].addresses)
         vectors = np.stack([c.vector for c in pool])
         sims = vectors @ vectors.T
         relevance = np.asarray([c.relevance for c in pool])
-        closest = sims[first].copy()  # each candidate's cosine to its nearest chosen sentence
         left = np.ones(len(pool), dtype=bool)
-        left[first] = False
-        chosen = [first]
-        words = word_count(pool[first].sentence) + self.framing_words
+        chosen: list[int] = []
+        words = 0
+        for scores in leads or [[c.addresses for c in pool]]:
+            best = int(np.argmax(np.asarray(scores)))
+            # A part that a chosen statement answers already, or only in its words, adds none.
+            if not left[best] or any(duplicate(pool[best], pool[i]) for i in chosen):
+                continue
+            cost = word_count(pool[best].sentence) + self.framing_words
+            if chosen and words + cost > budget:
+                continue
+            left[best] = False
+            chosen.append(best)
+            words += cost
+        closest = sims[chosen].max(axis=0)  # each candidate's cosine to its nearest chosen one
         while left.any():
             gains = np.where(left, relevance - MMR_PENALTY * closest, -np.inf)
             pick = int(np.argmax(gains))
@@ -266,7 +330,9 @@ class ExtractiveComposer:
                 counts[w] = counts.get(w, 0) + 1
         # Words found in most candidates ("botox") say little about which claim a sentence makes.
         weight = {w: math.log(1 + len(cands) / n) for w, n in counts.items()}
-        chosen = self._select(pool, budget)
+        parts = question_parts(question)
+        leads = self._part_scores(parts, pool, focus) if len(parts) > 1 and pool else ()
+        chosen = self._select(pool, budget, leads)
         # Other answers' sentences that say what a quoted one says, figures perhaps differing.
         picked = {id(c) for c in chosen}
         repeats: dict[int, list[Candidate]] = {}

@@ -15,14 +15,16 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from langchain_core.documents import Document
 
 from bot.answer.answer_shape import asked_shapes, has_shape
+from bot.answer.parts import question_parts
 from bot.answer.quotable import statement_like
 from bot.answer.retrieve import question_focus as asked_part
+from bot.answer.spelling import meant, vocabulary
 from bot.prompts import wordlist
 from bot.words import content_words, stem, stems, stop_words
 from vectorstore.sentences import split_sentences
@@ -33,10 +35,15 @@ PHRASE_COSINE = 0.5  # ...unless some sentence is this close to the missing word
 SURE_SENTENCE = 0.72  # a sentence this close to the whole question covers it, whatever its words,
 # ...when it has every shape of answer the question must get (bot/answer/answer_shape.py)
 WORDS_ADD_NOTHING = 0.03  # ...or leaving them out brings the best sentence at most this closer
+# A corpus this large (chunks) holds most words a doctor might use, so a term it lacks altogether
+# is missing, not paraphrased; a few pages lack most words ("antidote" on two Botox pages, said
+# there as "no reverse effect"), so there absence proves nothing.
+ABSENCE_TELLS = 1000
 HEAVY = 0.7  # missing focus words this close to the heaviest one are named in the reply
 MAX_PHRASE_WORDS = 6  # a longer span of the question is shown as its missing words alone
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _TAG = re.compile(r"<[^>]*>")
+_HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _PIECE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|[^\w\s]")  # words and punctuation
 
@@ -48,12 +55,46 @@ class Focus:
     question: str
     weights: dict[str, float]
     words: dict[str, str]
+    aliases: dict[str, str] = field(default_factory=dict)  # misspelt stem -> the answers' stem
+    # Stems no chunk of the corpus contains, of words the embedding model knows only in pieces:
+    # names and terms ("Ocella", "carvedilol"), not common words the corpus happens to lack.
+    unknown: frozenset[str] = frozenset()
+
+    def key(self, token: str) -> str | None:
+        """The focus stem a word of the question stands for (None: not a focus word)."""
+        s = _token_stem(token)
+        s = self.aliases.get(s, s)
+        return s if s in self.weights else None
+
+    def spelled_as(self, texts: Sequence[str], knows: Callable[[str], bool] | None = None) -> Focus:
+        """This focus with each focus word the texts lack but misspell-match (see
+        bot/answer/spelling.py) replaced by the texts' word, keeping its weight. A word the
+        embedding model knows whole (`knows`: "plane", "risky") is a word, not a misspelling."""
+        found: set[str] = set()
+        for text in texts:
+            found |= stems(text) & self.weights.keys()
+        lacking = [s for s in self.weights if s not in found]
+        if not lacking:
+            return self
+        vocab = vocabulary(texts)
+        weights, words, aliases = {}, {}, dict(self.aliases)
+        for s, weight in self.weights.items():
+            real = knows is not None and knows(self.words[s])
+            right = meant(self.words[s], vocab) if s in lacking and not real else None
+            new = stem(right) if right else s
+            if new in weights:
+                continue
+            weights[new], words[new] = weight, self.words[s]
+            if new != s:
+                aliases[s] = new
+        return Focus(self.question, weights, words, aliases, self.unknown & weights.keys())
 
     def missing(self, sentences: Sequence[str]) -> set[str]:
-        """The focus stems that none of the sentences contains."""
+        """The focus stems that none of the sentences contains (a hyphenated word counts written
+        together too: "hemi-facial" has "hemifacial")."""
         found: set[str] = set()
         for sentence in sentences:
-            found |= stems(sentence) & self.weights.keys()
+            found |= (stems(sentence) | stems(_HYPHEN.sub("", sentence))) & self.weights.keys()
         return set(self.weights) - found
 
     def uncovered(self, sentences: Sequence[str]) -> set[str]:
@@ -63,7 +104,9 @@ class Focus:
         missing = self.missing(sentences)
         total = sum(self.weights.values())
         heaviest = max(self.weights, key=lambda s: (self.weights[s], s))
-        if heaviest in missing and sum(self.weights[s] for s in missing) >= UNCOVERED_SHARE * total:
+        share = sum(self.weights[s] for s in missing) / total
+        # A word the whole corpus lacks ("Ocella", "carvedilol") is what the question is about.
+        if heaviest in missing and (share >= UNCOVERED_SHARE or heaviest in self.unknown):
             return missing
         return set()
 
@@ -73,20 +116,23 @@ class Focus:
         tokens = _TOKEN.findall(self.question)
         top = max(self.weights[s] for s in missing)
         heavy = {s for s in missing if self.weights[s] >= HEAVY * top}
-        hits = [i for i, t in enumerate(tokens) if _token_stem(t) in heavy]
+        hits = [i for i, t in enumerate(tokens) if self.key(t) in heavy]
         if not hits:
             return ""
         start = hits[0]
         before = tokens[start - 1].lower() if start else ""
         if before in wordlist("question_words") and before not in stop_words():
             start -= 1
-        return " ".join(tokens[start : hits[-1] + 1])
+        span = tokens[start : hits[-1] + 1]
+        if len({t.lower() for t in span}) < len(span):  # a subject line repeated in the message
+            return " ".join(self.words[s] for s in self.words if s in heavy)
+        return " ".join(span)
 
     def span(self) -> str:
         """The patient's words from the first focus word to the last ("stay frozen forever"): what
         a sentence that answers the question should be about, embedded as one extra query."""
         tokens = _TOKEN.findall(self.question)
-        hits = [i for i, t in enumerate(tokens) if _token_stem(t) in self.weights]
+        hits = [i for i, t in enumerate(tokens) if self.key(t) is not None]
         return " ".join(tokens[hits[0] : hits[-1] + 1]) if hits else ""
 
 
@@ -95,14 +141,22 @@ def _token_stem(token: str) -> str | None:
     return stem(next(iter(words))) if len(words) == 1 else None
 
 
-def focus_of(question: str, frequency: Callable[[str], int], n_docs: int) -> Focus:
-    """The focus of a question against a corpus of `n_docs` chunks (`frequency`: stem -> df).
+def focus_of(
+    question: str,
+    frequency: Callable[[str], int],
+    n_docs: int,
+    knows: Callable[[str], bool] | None = None,
+) -> Focus:
+    """The focus of a question against a corpus of `n_docs` chunks (`frequency`: stem -> df;
+    `knows`: whether the embedding model has a word whole, see `Focus.unknown`).
 
     A message that tells a story and then asks ("... I still cannot move one side. Is that
     permanent?") is judged by its subject line and question sentences only."""
     asking = set(wordlist("question_words"))
+    common = stop_words()
     weights: dict[str, float] = {}
     words: dict[str, str] = {}
+    unknown: set[str] = set()
     question = asked_part(question) or question
     # Markup is not what a patient asks about: tags go, a link keeps only its text.
     question = _LINK.sub(r"\1", _TAG.sub(" ", question))
@@ -111,14 +165,17 @@ def focus_of(question: str, frequency: Callable[[str], int], n_docs: int) -> Foc
         if word in asking or word[0].isdigit() or not content_words(word):
             continue
         s = _token_stem(token)
-        if s is None or s in weights:
+        # "I'm", "doing": a stop word under its ending, which the lexical index does not hold.
+        if s is None or s in weights or s in common or word.split("'")[0] in common:
             continue
         df = frequency(s)
         if n_docs and df > TOPIC_SHARE * n_docs:
             continue
         weights[s] = math.log((n_docs + 1) / (df + 0.5))
         words[s] = token
-    return Focus(question, weights, words)
+        if not df and n_docs >= ABSENCE_TELLS and (knows is None or not knows(token)):
+            unknown.add(s)
+    return Focus(question, weights, words, unknown=frozenset(unknown))
 
 
 def not_covered(
@@ -126,6 +183,7 @@ def not_covered(
     sentences: Sequence[str],
     vectors: np.ndarray,
     embed: Callable[[str], Sequence[float]],
+    part: bool = False,
 ) -> str | None:
     """The patient's words for what the answers do not cover, or None when they cover it.
 
@@ -133,14 +191,27 @@ def not_covered(
     may still be said in other words ("fade" for "wear off"): the question counts as covered when
     those words alone are close to a sentence (PHRASE_COSINE), or when taking them out of the
     question brings no sentence more than WORDS_ADD_NOTHING closer (they add nothing the answers
-    lack; off-topic words such as "alcohol" pull the question away from every sentence)."""
+    lack; off-topic words such as "alcohol" pull the question away from every sentence). That last
+    test needs a whole question: a part of one ("How much does it cost?") without its missing words
+    is close to nothing, so for a `part` it is not made. Neither test is made when the heaviest
+    missing word is one the corpus lacks and the embedding model knows only in pieces
+    (`Focus.unknown`: "Ocella", "carvedilol"): its vector does not mean that word, so closeness
+    says nothing."""
     missing = focus.uncovered(sentences)
     if not missing or not len(vectors):
         return None if not missing else focus.phrase(missing)
+    if max(missing, key=lambda s: (focus.weights[s], s)) in focus.unknown:
+        return focus.phrase(missing)
     whole = vectors @ np.asarray(embed(focus.question), dtype=np.float32)
     ordered = [focus.words[s] for s in focus.words if s in missing]  # the question's order
-    # Only the missing words: the rest of the question is what the answers do talk about.
-    probe = vectors @ np.asarray(embed(" ".join(ordered)), dtype=np.float32)
+    # Only the heaviest missing words (those the reply would name): the rest of the question is
+    # what the answers do talk about, and a lighter word ("precaution" beside "VDRL") can be close
+    # to a sentence that says nothing about the heaviest.
+    top = max(focus.weights[s] for s in missing)
+    heavy = [
+        focus.words[s] for s in focus.words if s in missing and focus.weights[s] >= HEAVY * top
+    ]
+    probe = vectors @ np.asarray(embed(" ".join(heavy)), dtype=np.float32)
     best = int(np.argmax(whole))
     shapes = asked_shapes(focus.question, must=True)
     if whole[best] >= SURE_SENTENCE and all(has_shape(sentences[best], (s,)) for s in shapes):
@@ -153,7 +224,9 @@ def not_covered(
         phrase = " ".join(ordered)
     if float(np.max(probe)) >= PHRASE_COSINE:
         return None
-    kept = [t for t in _PIECE.findall(focus.question) if _token_stem(t) not in missing]
+    if part:
+        return phrase
+    kept = [t for t in _PIECE.findall(focus.question) if focus.key(t) not in missing]
     without = vectors @ np.asarray(embed(" ".join(kept)), dtype=np.float32)
     if float(np.max(without)) - float(np.max(whole)) <= WORDS_ADD_NOTHING:
         return None
@@ -166,14 +239,58 @@ def check_focus(
     frequency: tuple[Callable[[str], int], int],
     vectors: Callable[[list[str]], list[list[float]]],
     embed: Callable[[str], Sequence[float]],
+    part: bool = False,
+    knows: Callable[[str], bool] | None = None,
 ) -> tuple[Focus, str | None]:
     """The question's focus and, when the passing answers do not address it, the patient's words
-    for what is missing (None when they do). `vectors` gives the stored sentence vectors."""
-    focus = focus_of(question, *frequency)
+    for what is missing (None when they do). `vectors` gives the stored sentence vectors; `part`:
+    the question is one part of a message; `knows`: the embedding model's vocabulary (see
+    `not_covered`)."""
     sentences = list(
         dict.fromkeys(s for d in docs for s in split_sentences(d.page_content) if statement_like(s))
     )
+    # Misspellings are matched against everything the answers say, titles and lists included.
+    texts = [t for d in docs for t in (d.metadata.get("page_title") or "", d.page_content) if t]
+    focus = focus_of(question, *frequency, knows).spelled_as(texts, knows)
     if not focus.weights or not sentences or not focus.uncovered(sentences):
         return focus, None
     matrix = np.asarray(vectors(sentences), dtype=np.float32)
-    return focus, not_covered(focus, sentences, matrix, embed)
+    return focus, not_covered(focus, sentences, matrix, embed, part)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the answers cover of a question: its focus, the patient's words for what no answer
+    addresses (None: all of it is covered), and the parts of the question they do cover ("" when
+    none; the whole question when nothing is missing)."""
+
+    focus: Focus
+    missing: str | None
+    covered: str
+
+
+def check_coverage(
+    question: str,
+    docs: Sequence[Document],
+    frequency: tuple[Callable[[str], int], int],
+    vectors: Callable[[list[str]], list[list[float]]],
+    embed: Callable[[str], Sequence[float]],
+    knows: Callable[[str], bool] | None = None,
+) -> Coverage:
+    """`check_focus`, and part by part for a message that asks several things (see
+    bot/answer/parts.py): when the answers cover some parts and not others, the missing words of
+    the uncovered parts and the text of the covered ones, so a reply can say what is missing and
+    answer the rest."""
+    focus, missing = check_focus(question, docs, frequency, vectors, embed, knows=knows)
+    parts = question_parts(question)
+    if len(parts) < 2:
+        return Coverage(focus, missing, "" if missing else question)
+    verdicts = [
+        (asked, check_focus(asked, docs, frequency, vectors, embed, True, knows)[1])
+        for asked in parts
+    ]
+    gaps = list(dict.fromkeys(m for _, m in verdicts if m))
+    if not gaps:
+        return Coverage(focus, missing, "" if missing else question)
+    covered = " ".join(part for part, m in verdicts if not m)
+    return Coverage(focus, '" or "'.join(gaps), covered)

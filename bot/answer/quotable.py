@@ -47,11 +47,13 @@ def quotable(sentence: str, max_words: int = MAX_SENTENCE_WORDS) -> bool:
 
 
 def statement_like(sentence: str, max_words: int = MAX_SENTENCE_WORDS) -> bool:
-    """Quotable and a whole statement: not a heading or a list intro ("The signs ... are")."""
+    """Quotable and a whole statement: not a heading, a list intro ("The signs ... are") or a
+    question (a heading such as "How might X be treated?", or one the doctor asks back): a question
+    states nothing a patient could rely on."""
     if not quotable(sentence, max_words):
         return False
     text = sentence.rstrip()
-    if text.endswith(":"):
+    if text.endswith(":") or text.rstrip("\"'”’)]").endswith("?"):
         return False
     if text[-1] not in ".!?)\"”’'":
         last = re.findall(r"[a-z]+", text.lower())
