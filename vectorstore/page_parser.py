@@ -23,7 +23,9 @@ from vectorstore.signatures import Signature, split_city_specialty
 
 __all__ = ["parse_page", "split_city_specialty"]
 
-_DECLARED = re.compile(r"^Doctor Answers?(?:\s*\(\s*(\d+)\s*\)|\s+(\d+))?\s*:?\s*$", re.I)
+_DECLARED = re.compile(
+    r"^(?:(\d+)\s+)?Doctor Answers?(?:\s*\(\s*(\d+)\s*\)|\s+(\d+))?\s*:?\s*$", re.I
+)
 _GREETING = re.compile(
     r"^(?:hello|hi|hey|dear|thank|thanks|good (?:morning|afternoon|evening))\b", re.I
 )
@@ -245,7 +247,8 @@ def parse_page(text: str, page_id: str, source: str = "", *, url: str | None = N
     )
     if marker is not None:
         m = _DECLARED.match(lines[marker].strip())
-        declared = int(m.group(1) or m.group(2)) if (m.group(1) or m.group(2)) else None
+        number = m.group(1) or m.group(2) or m.group(3)
+        declared = int(number) if number else None
         head = _blocks(lines[:marker], 1)
         blocks = _blocks(lines[marker + 1 :], marker + 2)
     else:  # no count line: the question is the title and the paragraph under it
