@@ -42,7 +42,9 @@ def score(folder: Path) -> dict:
             totals["fields"] += len(checks)
             totals["fields_right"] += sum(checks)
             if not all(checks):
-                wrong = [f for f, ok in zip((*FIELDS, "starts", "ends"), checks) if not ok]
+                wrong = [
+                    f for f, ok in zip((*FIELDS, "starts", "ends"), checks, strict=True) if not ok
+                ]
                 totals["failures"].append(f"{name} answer {i + 1}: wrong {', '.join(wrong)}")
         if len(answers) > len(want["answers"]):
             totals["failures"].append(

@@ -158,7 +158,9 @@ def test_bot_sources_keeps_the_owners_pages_and_never_adds_the_seeds(tmp_path, e
     startup.sync_sources(Settings.load(env={"BOT_SOURCES": str(own)}, data_dir=data))
     assert page_ids() == {"plain_page"}  # the index holds exactly BOT_SOURCES
     with pytest.raises(SettingsError, match="does not exist"):
-        startup.sync_sources(Settings.load(env={"BOT_SOURCES": str(tmp_path / "nope")}, data_dir=data))
+        startup.sync_sources(
+            Settings.load(env={"BOT_SOURCES": str(tmp_path / "nope")}, data_dir=data)
+        )
     assert page_ids() == {"plain_page"}
     fresh = tmp_path / "fresh"
     _INDEXES[fresh] = Index(fresh, embedder=embedder)

@@ -128,11 +128,11 @@ def test_hostile_page_keeps_only_plain_text_and_no_unsafe_url():
     ("data", "expected"),
     [
         # declared windows-1252, and it is
-        ('<meta charset="windows-1252">'.encode() + "Caf\u00e9 \u2019".encode("cp1252"), "Café ’"),
+        (b'<meta charset="windows-1252">' + "Caf\u00e9 \u2019".encode("cp1252"), "Café ’"),
         # declared utf-8 but saved as windows-1252
-        ('<meta charset="utf-8">'.encode() + "Caf\u00e9 \u2019".encode("cp1252"), "Café ’"),
+        (b'<meta charset="utf-8">' + "Caf\u00e9 \u2019".encode("cp1252"), "Café ’"),
         # declared latin-1 but saved as utf-8
-        ('<meta charset="iso-8859-1">'.encode() + "Caf\u00e9 \u2019".encode(), "Café ’"),
+        (b'<meta charset="iso-8859-1">' + "Caf\u00e9 \u2019".encode(), "Café ’"),
         # no declaration, UTF-16 with a byte order mark
         ("<p>Caf\u00e9 \u2019</p>".encode("utf-16"), "Café ’"),
     ],
@@ -175,6 +175,6 @@ def test_page_over_the_size_limit_is_refused(tmp_path):
 
 
 def test_html_that_is_no_qa_page_is_a_clear_error():
-    with pytest.raises(InputFileError, match="not_a_qa_page.html") as info:
+    with pytest.raises(InputFileError, match=r"not_a_qa_page\.html") as info:
         read_file(HTML / "not_a_qa_page.html")
     assert "no schema.org QAPage data" in str(info.value)

@@ -238,9 +238,8 @@ def _rendered_text(root) -> str:
     container = next(iter(root.xpath('//main|//*[@role="main"]')), None)
     container = container if container is not None else root
     h1 = next(iter(root.xpath("//h1")), None)
-    if h1 is not None and container is not root and h1 not in container.iterancestors():
-        if container not in h1.iterancestors():
-            container = root  # the question's title is outside <main>: read the whole page
+    if h1 is not None and container is not root and container not in h1.iterancestors():
+        container = root  # the question's title is outside <main>: read the whole page
     blocks: list[str] = []
     started = h1 is None
     for el in container.iter(*_HTML_BLOCKS):

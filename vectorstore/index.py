@@ -257,7 +257,9 @@ class Index:
             seen = {str(p.resolve()) for p in files}
             for key, entry in catalog["files"].items():
                 inside = under(key, roots)
-                if key not in seen and ((prune and not inside) or (inside and not Path(key).exists())):
+                if key not in seen and (
+                    (prune and not inside) or (inside and not Path(key).exists())
+                ):
                     report.removed += len(entry["answers"])
                     to_remove.update(i for ids in entry["answers"].values() for i in ids)
                     new_files[key] = None
