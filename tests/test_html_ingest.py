@@ -168,3 +168,32 @@ def test_bot_sources_keeps_the_owners_pages_and_never_adds_the_seeds(tmp_path, e
     assert {d.metadata["page_id"] for d in _INDEXES[fresh].documents()} == {
         p.stem for p in SEEDS.glob("*.txt")
     }
+
+
+def test_source_card_shows_the_page_link_date_and_upvotes():
+    from bot.reply import Citation
+    from webapp.render import render_source
+
+    def card(**extra) -> str:
+        citation = Citation(
+            marker=1,
+            page_id="p",
+            answer_id="p#0",
+            doctor="Miriam Castellanos",
+            credentials="MD, FAAD",
+            location="San Antonio",
+            specialty="Dermatologist",
+            organisation=None,
+            page_question="How long does Sculptra last?",
+            quote=("Sculptra results usually last about two years.",),
+            answer_text="Sculptra results usually last about two years.",
+            **extra,
+        )
+        return render_source(citation, "r1")
+
+    html = card(url="https://answers.example.com/q/1#a", date="2024-03-03", upvotes=14)
+    assert "<dt>Answered</dt><dd>2024-03-03</dd>" in html
+    assert "<dt>Upvotes</dt><dd>14</dd>" in html
+    assert 'href="https://answers.example.com/q/1#a"' in html
+    bare = card(url="javascript:alert(1)")
+    assert "Answered" not in bare and "Upvotes" not in bare and "href" not in bare

@@ -266,8 +266,10 @@ def parse_page(text: str, page_id: str, source: str = "", *, url: str | None = N
     blocks = _drop_footers(blocks)
     grouped = _choose_grouping(blocks, declared)
     if not grouped:
+        declares = f"declares {declared} answers but " if declared is not None else ""
         raise PageFormatError(
-            f"{where}:{(marker or 0) + 1}: the page has no answer text after 'Doctor Answers'."
+            f"{where}:{(marker or 0) + 1}: the page {declares}has no answer text after "
+            "'Doctor Answers'."
         )
     answers = tuple(_answer(page_id, i, b, s) for i, (b, s) in enumerate(grouped))
     answers, warnings, notes = check_page(answers, declared, where)
