@@ -23,7 +23,12 @@ PLANTED += ("evil.example", "![", "](", "iframe", "refresh")
 def _mixed_folder(tmp_path: Path) -> Path:
     folder = tmp_path / "site"
     folder.mkdir()
-    for name in ("jsonld_qapage.html", "microdata_qapage.html", "plain_page.html"):
+    for name in (
+        "jsonld_qapage.html",
+        "microdata_qapage.html",
+        "plain_page.html",
+        "divs_no_schema.html",
+    ):
         shutil.copy(HTML / name, folder / name)
     shutil.copy(LAYOUTS / "badge_lines.txt", folder / "badge_lines.txt")
     shutil.copy(LAYOUTS / "glued_signatures.txt", folder / "glued_signatures.txt")
@@ -34,6 +39,7 @@ def _mixed_folder(tmp_path: Path) -> Path:
 # (page id, the doctors in order) for every good page of the mixed folder.
 MIXED_DOCTORS = {
     "badge_lines": ["Victor Alvarez", "Hannah Cole", "Noah Fischer"],
+    "divs_no_schema": ["Laila Haddad", "Marco Villa"],
     "glued_signatures": ["Megan Ross", "Samuel Ortiz", "Julia Novak"],
     "jsonld_qapage": ["Miriam Castellanos", "Benjamin Adler", None],
     "microdata_qapage": ["Aisha Rahman", "Felix Morgan"],
@@ -52,7 +58,7 @@ def test_mixed_folder_ingests_the_good_pages_and_names_the_bad_one(tmp_path, emb
     folder = _mixed_folder(tmp_path)
     index = Index(tmp_path / "data", embedder=embedder)
     report = index.sync([folder])
-    assert report.files == 6
+    assert report.files == 7
     assert len(report.errors) == 1 and "broken.html" in report.errors[0]
     assert report.added == sum(len(d) for d in MIXED_DOCTORS.values())
     by_answer = {d.metadata["answer_id"]: d.metadata for d in index.documents()}

@@ -178,3 +178,36 @@ def test_html_that_is_no_qa_page_is_a_clear_error():
     with pytest.raises(InputFileError, match=r"not_a_qa_page\.html") as info:
         read_file(HTML / "not_a_qa_page.html")
     assert "no schema.org QAPage data" in str(info.value)
+
+
+def test_div_layout_without_structured_data():
+    # Inline names inside signature containers, a badge line, vote widgets with unrendered
+    # {{ }} placeholders, a count in a <span>, a legal footer inside the page.
+    page = _page("divs_no_schema.html")
+    assert page.title == "Is it safe to get Botox while pregnant?"
+    assert page.declared_answers == 2 and page.warnings == () and page.notes == ()
+    assert page.url == "https://qa.example.com/questions/botox-while-pregnant"
+    rows = [
+        (a.heading, a.doctor, a.credentials, a.location, a.specialty, a.rating, a.review_count)
+        for a in page.answers
+    ]
+    assert rows == [
+        (
+            "Not recommended during pregnancy",
+            "Laila Haddad",
+            "MD",
+            "Boston",
+            "Dermatologist",
+            4.9,
+            57,
+        ),
+        ("Very low risk", "Marco Villa", None, "Phoenix", "Facial Plastic Surgeon", None, None),
+    ]
+    assert page.answers[0].text == (
+        "Botox has not been studied in pregnancy, so we do not treat pregnant patients.\n"
+        "A single treatment before you knew is very unlikely to harm the baby; tell your "
+        "obstetrician."
+    )
+    for answer in page.answers:
+        for bad in ("Upvote", "{{", "+3", "Helpful", "#realself", "IMPORTANT", "Ask a doctor"):
+            assert bad not in answer.text

@@ -229,29 +229,45 @@ def _title(root) -> str:
 
 
 def _rendered_text(root) -> str:
-    """The page's text as a browser shows it, one block per leaf paragraph, from the <h1> on."""
+    """The page's text as a browser shows it, one block per run of inline text between block
+    elements, from the question's <h1> on."""
+    from lxml import etree
+
     for el in [*root.iter(*_LEFT_OUT), *root.xpath(_HIDDEN)]:
         if el.getparent() is not None:
             el.drop_tree()
     for br in root.iter("br"):
         br.tail = "\n" + (br.tail or "")
     container = next(iter(root.xpath('//main|//*[@role="main"]')), None)
-    container = container if container is not None else root
     h1 = next(iter(root.xpath("//h1")), None)
-    if h1 is not None and container is not root and container not in h1.iterancestors():
-        container = root  # the question's title is outside <main>: read the whole page
+    if container is None or (h1 is not None and container not in h1.iterancestors()):
+        container = root  # no <main>, or the question's title is outside it
     blocks: list[str] = []
-    started = h1 is None
-    for el in container.iter(*_HTML_BLOCKS):
-        if any(child.tag in _HTML_BLOCKS for child in el.iterdescendants()):
-            continue
-        started = started or el is h1
-        if not started:
-            continue
-        lines = [" ".join(ln.split()) for ln in el.text_content().split("\n")]
-        if text := "\n".join(ln for ln in lines if ln):
+    run: list[str] = []
+    start = 0 if h1 is None else None
+
+    def flush() -> None:
+        lines = [" ".join(line.split()) for line in "".join(run).split("\n")]
+        if text := "\n".join(line for line in lines if line):
             blocks.append(text)
-    return "\n\n".join(blocks)
+        run.clear()
+
+    for event, node in etree.iterwalk(container, events=("start", "end")):
+        is_element = isinstance(node.tag, str)
+        if event == "start":
+            if (is_element and node.tag in _HTML_BLOCKS) or node is h1:
+                flush()
+            if node is h1:
+                start = len(blocks)
+            if is_element and node.text:
+                run.append(node.text)
+            continue
+        if (is_element and node.tag in _HTML_BLOCKS) or node is h1:
+            flush()
+        if node.tail and node is not container:
+            run.append(node.tail)
+    flush()
+    return "\n\n".join(blocks[start or 0 :])
 
 
 def _main_text(html: str) -> str | None:

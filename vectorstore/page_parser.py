@@ -148,7 +148,7 @@ def _group_answers(
             answers[-1][1].extend(sigs)
         body, sigs = [], []
 
-    parsed = [signatures.parse_block(b.lines) for b in blocks]
+    parsed = _signature_blocks(blocks)
     for i, block in enumerate(blocks):
         sig = parsed[i]
         if sig is not None and (body or (answers and not sigs)):
@@ -170,6 +170,18 @@ def _group_answers(
         body.append(block)
     close()
     return answers
+
+
+def _signature_blocks(blocks: list[_Block]) -> list[Signature | None]:
+    """Each block's signature or None; a block of badges alone counts next to a signature."""
+    parsed = [signatures.parse_block(b.lines) for b in blocks]
+    for i, block in enumerate(blocks):
+        near = (i > 0 and parsed[i - 1] is not None) or (
+            i + 1 < len(blocks) and parsed[i + 1] is not None
+        )
+        if parsed[i] is None and near:
+            parsed[i] = signatures.badge_block(block.lines)
+    return parsed
 
 
 def _answer(page_id: str, index: int, body: list[_Block], sigs: list[Signature]) -> Answer:

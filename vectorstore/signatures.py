@@ -129,6 +129,14 @@ def parse_block(lines: list[str]) -> Signature | None:
     return sig
 
 
+def badge_block(lines: list[str]) -> Signature | None:
+    """The block as a signature part when every line of it is a badge, else None."""
+    sig, used = leading_run(lines)
+    if used < len(lines) or sig.names or sig.location or sig.rating is not None:
+        return None
+    return sig if sig.badges else None
+
+
 def has_identity(sig: Signature) -> bool:
     """True when the signature names someone or rates them (not only a city line)."""
     return bool(sig.names) or sig.rating is not None
