@@ -84,3 +84,14 @@ def test_heading_only_answer_is_dropped_with_a_warning():
     assert [a.doctor for a in page.answers] == ["Jane Smith"]
     assert all("Great question" not in a.text for a in page.answers)
     assert any("only a heading" in w for w in page.warnings)
+
+
+def test_a_broken_page_cannot_flood_the_report_with_warnings():
+    junk = "\n\n".join(f"menu item {n}" for n in range(200))
+    text = (
+        "Question?\n\nBody.\n\nDoctor Answers 1\n\nAn answer.\n\nJane Smith, MD\n"
+        f"Denver Dermatologist\n\n{junk}\n\nJohn Roe, MD\nDenver Dermatologist\n"
+    )
+    page = parse_page(text, "p")
+    assert len(page.warnings) == 11
+    assert page.warnings[-1].endswith("more warnings like these")

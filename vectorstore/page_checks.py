@@ -8,6 +8,7 @@ from vectorstore import signatures
 from vectorstore.records import Answer
 
 _ENDINGS = (".", "!", "?", '"', "”", ")", "…")
+MAX_WARNINGS = 10  # per page; the rest are counted, so one broken page cannot flood the report
 
 
 def _heading_only(answer: Answer) -> bool:
@@ -66,4 +67,7 @@ def check_page(
                     else " (each parsed cleanly: the page shows only some of its answers)"
                 )
             )
+    if len(warnings) > MAX_WARNINGS:
+        more = len(warnings) - MAX_WARNINGS
+        warnings = [*warnings[:MAX_WARNINGS], f"{where}: {more} more warnings like these"]
     return tuple(kept), tuple(warnings), tuple(notes)

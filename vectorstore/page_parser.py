@@ -29,6 +29,7 @@ _DECLARED = re.compile(
 _GREETING = re.compile(
     r"^(?:hello|hi|hey|dear|thank|thanks|good (?:morning|afternoon|evening))\b", re.I
 )
+_MAX_SIGNATURE_LINES = 8  # a signature glued under an answer's last line is looked for this far
 _FIRST_PERSON = re.compile(r"\b(?:I|my|me)\b")
 
 
@@ -101,7 +102,7 @@ def _split_glued_signatures(blocks: list[_Block]) -> list[_Block]:
         tail = next(
             (
                 i
-                for i in range(1, len(block.lines))
+                for i in range(max(1, len(block.lines) - _MAX_SIGNATURE_LINES), len(block.lines))
                 if signatures.parse_block(block.lines[i:]) is not None
                 and signatures.name_line(block.lines[i]) is not None
             ),
