@@ -138,7 +138,7 @@ def test_hostile_page_keeps_only_plain_text_and_no_unsafe_url():
     ],
 )
 def test_wrong_or_missing_encodings_are_read_right(data, expected):
-    from vectorstore.html_page import decode_html
+    from vectorstore.html_text import decode_html
 
     assert expected in decode_html(data)
 
