@@ -142,6 +142,12 @@ def format_reply(reply) -> str:
             lines.append(f"    answering: {c.page_question}")
             for quote in c.quote:
                 lines.append(f'    "{quote}"')
+            facts = [
+                f"answered {c.date}" if c.date else "",
+                f"{c.upvotes} upvotes" if c.upvotes else "",
+            ]
+            if any(facts):
+                lines.append("    " + ", ".join(f for f in facts if f))
             if c.url:
                 lines.append(f"    {c.url}")
         lines.append("")

@@ -176,26 +176,30 @@ def test_bot_sources_keeps_the_owners_pages_and_never_adds_the_seeds(tmp_path, e
     }
 
 
-def test_source_card_shows_the_page_link_date_and_upvotes():
+def _citation(**extra):
     from bot.reply import Citation
+
+    return Citation(
+        marker=1,
+        page_id="p",
+        answer_id="p#0",
+        doctor="Miriam Castellanos",
+        credentials="MD, FAAD",
+        location="San Antonio",
+        specialty="Dermatologist",
+        organisation=None,
+        page_question="How long does Sculptra last?",
+        quote=("Sculptra results usually last about two years.",),
+        answer_text="Sculptra results usually last about two years.",
+        **extra,
+    )
+
+
+def test_source_card_shows_the_page_link_date_and_upvotes():
     from webapp.render import render_source
 
     def card(**extra) -> str:
-        citation = Citation(
-            marker=1,
-            page_id="p",
-            answer_id="p#0",
-            doctor="Miriam Castellanos",
-            credentials="MD, FAAD",
-            location="San Antonio",
-            specialty="Dermatologist",
-            organisation=None,
-            page_question="How long does Sculptra last?",
-            quote=("Sculptra results usually last about two years.",),
-            answer_text="Sculptra results usually last about two years.",
-            **extra,
-        )
-        return render_source(citation, "r1")
+        return render_source(_citation(**extra), "r1")
 
     html = card(url="https://answers.example.com/q/1#a", date="2024-03-03", upvotes=14)
     assert "<dt>Answered</dt><dd>2024-03-03</dd>" in html
@@ -203,3 +207,12 @@ def test_source_card_shows_the_page_link_date_and_upvotes():
     assert 'href="https://answers.example.com/q/1#a"' in html
     bare = card(url="javascript:alert(1)")
     assert "Answered" not in bare and "Upvotes" not in bare and "href" not in bare
+
+
+def test_ask_prints_the_answer_date_upvotes_and_link():
+    from bot.cli import format_reply
+    from bot.reply import Reply
+
+    cited = _citation(url="https://answers.example.com/q/1#a", date="2024-03-03", upvotes=14)
+    text = format_reply(Reply(text="Two years [1].", disclaimer="Not advice.", citations=(cited,)))
+    assert "    answered 2024-03-03, 14 upvotes\n    https://answers.example.com/q/1#a" in text
