@@ -211,3 +211,48 @@ def test_div_layout_without_structured_data():
     for answer in page.answers:
         for bad in ("Upvote", "{{", "+3", "Helpful", "#realself", "IMPORTANT", "Ask a doctor"):
             assert bad not in answer.text
+
+
+def test_json_ld_graph_with_author_as_text_and_a_rating():
+    html = """<html><head><script type="application/ld+json">
+    {"@context": "https://schema.org", "@graph": [
+      {"@type": "WebSite", "name": "Example"},
+      {"@type": ["Question"], "name": "Does filler hurt?", "text": "I am scared of needles.",
+       "suggestedAnswer": [
+         {"@type": "Answer", "text": "Most fillers contain lidocaine, so it stings only briefly.",
+          "author": "Dr. Ann Lee, MD, FACS"},
+         {"@type": "Answer", "text": "Numbing cream helps too.",
+          "author": {"@type": "Person", "name": "Raj Patel", "honorificSuffix": "DO",
+                     "aggregateRating": {"@type": "AggregateRating", "ratingValue": "4.7",
+                                         "reviewCount": 31}}}]}]}
+    </script></head><body><h1>Does filler hurt?</h1></body></html>"""
+    page = parse_html(html.encode(), "graph")
+    assert (page.title, page.body, page.declared_answers) == (
+        "Does filler hurt?",
+        "I am scared of needles.",
+        None,
+    )
+    first, second = page.answers
+    assert (first.doctor, first.credentials) == ("Ann Lee", "MD, FACS")
+    assert (second.doctor, second.credentials, second.rating, second.review_count) == (
+        "Raj Patel",
+        "DO",
+        4.7,
+        31,
+    )
+
+
+def test_broken_json_ld_falls_back_to_the_page_text():
+    html = """<html><head><script type="application/ld+json">{"@type": "QAPage", oops</script>
+    </head><body><h1>Can I sleep on my face after Botox?</h1><p>I sleep on my side.</p>
+    <h2>Doctor Answers 1</h2><h3>Sleep as usual</h3>
+    <p>Sleeping on your side the first night will not move the Botox.</p>
+    <p>Ruth Adams, MD</p><p>Austin Dermatologist</p></body></html>"""
+    page = parse_html(html.encode(), "broken_ld")
+    (answer,) = page.answers
+    assert (answer.heading, answer.doctor, answer.location) == (
+        "Sleep as usual",
+        "Ruth Adams",
+        "Austin",
+    )
+    assert answer.text == "Sleeping on your side the first night will not move the Botox."
