@@ -95,3 +95,16 @@ def test_a_broken_page_cannot_flood_the_report_with_warnings():
     page = parse_page(text, "p")
     assert len(page.warnings) == 11
     assert page.warnings[-1].endswith("more warnings like these")
+
+
+def test_markup_lines_vanish_but_entity_blanks_still_separate_answers():
+    text = (
+        "Question?\n\nBody.\n\nDoctor Answers 2\n\nFirst answer.\n<div class='sig'>\n"
+        "Jane Smith, MD\nDenver Dermatologist\n</div>\n&nbsp;\nSecond answer.\n&nbsp;\n"
+        "John Roe, MD\nDenver Dermatologist\n"
+    )
+    page = parse_page(text, "p")
+    assert [(a.doctor, a.text) for a in page.answers] == [
+        ("Jane Smith", "First answer."),
+        ("John Roe", "Second answer."),
+    ]

@@ -10,6 +10,7 @@ banners and footers are mixed in (their vocabulary: vectorstore/data/page_furnit
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 
@@ -60,7 +61,8 @@ def _page_lines(text: str) -> list[str | None]:
     lines: list[str | None] = []
     for old, new in zip(raw, cleaned, strict=True):
         line = _clean(new)
-        if (not line.strip() and old.strip()) or (line.strip() and noise.match(line.strip())):
+        markup_only = not line.strip() and html.unescape(old).strip()  # "&nbsp;" is a blank
+        if markup_only or (line.strip() and noise.match(line.strip())):
             lines.append(None)
         else:
             lines.append(line)
