@@ -59,7 +59,7 @@ def print_sync_report(report: SyncReport, prefix: str = "") -> None:
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Sync the index with pages and corpora on disk."""
     settings = _settings(args)
-    paths = [Path(p) for p in args.paths] or [PROJECT_ROOT / "seeds"]
+    paths = [Path(p) for p in args.paths] or settings.source_paths() or [PROJECT_ROOT / "seeds"]
     index = open_index(settings, question_context=not args.no_question_context)
     report = index.sync(paths, rebuild=args.rebuild, progress=_progress_bar())
     print_sync_report(report)
@@ -185,7 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    ingest = sub.add_parser("ingest", help="index pages and corpora (default: seeds/)")
+    ingest = sub.add_parser(
+        "ingest", help="index pages and corpora (default: BOT_SOURCES, else seeds/)"
+    )
     ingest.add_argument(
         "paths", nargs="*", help=".txt/.html pages, .jsonl/.jsonl.gz corpora or folders"
     )

@@ -216,3 +216,20 @@ def test_ask_prints_the_answer_date_upvotes_and_link():
     cited = _citation(url="https://answers.example.com/q/1#a", date="2024-03-03", upvotes=14)
     text = format_reply(Reply(text="Two years [1].", disclaimer="Not advice.", citations=(cited,)))
     assert "    answered 2024-03-03, 14 upvotes\n    https://answers.example.com/q/1#a" in text
+
+
+def test_ingest_without_paths_syncs_bot_sources(tmp_path):
+    import os
+
+    data = tmp_path / "data"
+    env = {
+        **os.environ,
+        "BOT_DATA_DIR": str(data),
+        "HF_HUB_OFFLINE": "1",
+        "BOT_SOURCES": str(HTML / "microdata_qapage.html"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ingest"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "1 files: 2 added" in result.stdout
