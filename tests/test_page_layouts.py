@@ -108,3 +108,16 @@ def test_markup_lines_vanish_but_entity_blanks_still_separate_answers():
         ("Jane Smith", "First answer."),
         ("John Roe", "Second answer."),
     ]
+
+
+def test_a_question_line_inside_an_answer_stays_in_its_text():
+    text = (
+        "Question?\n\nBody.\n\nDoctor Answers 1\n\nBotox wears off\n\nYou asked two things.\n\n"
+        "Is it permanent?\n\nNo, it wears off in three months.\n\nJane Smith, MD\n"
+        "Denver Dermatologist\n"
+    )
+    (answer,) = parse_page(text, "p").answers
+    assert answer.heading == "Botox wears off"
+    assert answer.text == (
+        "You asked two things.\n\nIs it permanent?\n\nNo, it wears off in three months."
+    )

@@ -128,7 +128,7 @@ def is_heading(text: str, *, at_start: bool) -> bool:
             return False
         sentence_end = text.endswith((".", "!")) and not text.endswith(("...", "…"))
         return len(words) <= (12 if sentence_end else 30)
-    return len(words) <= 10 and (text[-1].isalnum() or text.endswith(("...", "…", "?")))
+    return len(words) <= 10 and (text[-1].isalnum() or text.endswith(("...", "…")))
 
 
 def _heading_block(block: _Block, *, at_start: bool) -> bool:
