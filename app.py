@@ -1,4 +1,4 @@
-"""`python app.py`: sync the index from seeds/, then serve the chat, widget and API (uvicorn)."""
+"""`python app.py`: sync the index from BOT_SOURCES (default seeds/), then serve the chat, widget and API (uvicorn)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Sync the seeds, build the app, listen; warm the models once the page can be served."""
+    """Sync the sources, build the app, listen; warm the models once the page can be served."""
     import logging
 
     import uvicorn
@@ -31,14 +31,14 @@ def main(argv: list[str] | None = None) -> int:
     from bot.settings import Settings
     from vectorstore.errors import BotError
     from webapp.server import build_app
-    from webapp.startup import WarmingBot, sync_seeds
+    from webapp.startup import WarmingBot, sync_sources
 
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     try:
         settings = Settings.load(host=args.host, port=args.port, data_dir=args.data_dir)
-        index = sync_seeds(settings)
+        index = sync_sources(settings)
         bot = WarmingBot(Bot(settings, index=index))
         app = build_app(bot)
     except BotError as err:

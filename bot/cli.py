@@ -40,7 +40,9 @@ def _progress_bar():
 
 
 def print_sync_report(report: SyncReport, prefix: str = "") -> None:
-    """Warnings and errors on stderr, then one line saying what the sync did."""
+    """Notes, warnings and errors on stderr, then one line saying what the sync did."""
+    for note in report.notes:
+        print(f"info: {note}", file=sys.stderr)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for error in report.errors:
@@ -57,7 +59,7 @@ def print_sync_report(report: SyncReport, prefix: str = "") -> None:
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Sync the index with pages and corpora on disk."""
     settings = _settings(args)
-    paths = [Path(p) for p in args.paths] or [PROJECT_ROOT / "seeds"]
+    paths = [Path(p) for p in args.paths] or settings.source_paths() or [PROJECT_ROOT / "seeds"]
     index = open_index(settings, question_context=not args.no_question_context)
     report = index.sync(paths, rebuild=args.rebuild, progress=_progress_bar())
     print_sync_report(report)
@@ -68,6 +70,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """Print each page as parsed (question, answers with doctor fields, warnings); index nothing."""
+    from bot.page_inspect import run
+
+    report, errors = run(args.paths, as_json=args.json)
+    print(report)
+    for error in errors:
+        print(f"error: {error}", file=sys.stderr)
+    return 1 if errors else 0
 
 
 def _doctor_label(meta: dict) -> str:
@@ -129,6 +142,12 @@ def format_reply(reply) -> str:
             lines.append(f"    answering: {c.page_question}")
             for quote in c.quote:
                 lines.append(f'    "{quote}"')
+            facts = [
+                f"answered {c.date}" if c.date else "",
+                f"{c.upvotes} upvotes" if c.upvotes else "",
+            ]
+            if any(facts):
+                lines.append("    " + ", ".join(f for f in facts if f))
             if c.url:
                 lines.append(f"    {c.url}")
         lines.append("")
@@ -166,8 +185,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    ingest = sub.add_parser("ingest", help="index pages and corpora (default: seeds/)")
-    ingest.add_argument("paths", nargs="*", help=".txt pages, .jsonl/.jsonl.gz corpora or folders")
+    ingest = sub.add_parser(
+        "ingest", help="index pages and corpora (default: BOT_SOURCES, else seeds/)"
+    )
+    ingest.add_argument(
+        "paths", nargs="*", help=".txt/.html pages, .jsonl/.jsonl.gz corpora or folders"
+    )
     ingest.add_argument("--rebuild", action="store_true", help="start a fresh index")
     ingest.add_argument(
         "--no-question-context",
@@ -175,6 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="embed answers alone, without the page question (retrieval benchmarks)",
     )
     ingest.set_defaults(func=cmd_ingest)
+
+    inspect = sub.add_parser("inspect", help="show how pages are parsed, without indexing them")
+    inspect.add_argument("paths", nargs="+", help=".txt/.html pages, corpora or folders")
+    inspect.add_argument("--json", action="store_true", help="print JSON")
+    inspect.set_defaults(func=cmd_inspect)
 
     search = sub.add_parser("search", help="show the answers nearest to a query")
     search.add_argument("query", help="what to look for")

@@ -37,6 +37,8 @@ class Citation:
     answer_text: str
     url: str | None = None
     support: float = 1.0  # how well the cited passage supports the statements that cite it
+    date: str | None = None  # when the answer was written, if its page says
+    upvotes: int | None = None
 
     @property
     def attribution(self) -> str:

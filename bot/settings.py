@@ -29,6 +29,11 @@ DOCS = {
     "rate_limit": ("BOT_RATE_LIMIT", "questions per minute allowed from one client (default 30)"),
     "queue_size": ("BOT_QUEUE_SIZE", "questions waiting at once before 'busy' (default 64)"),
     "retention_days": ("BOT_RETENTION_DAYS", "days feedback records are kept (default 30)"),
+    "sources": (
+        "BOT_SOURCES",
+        "comma-separated pages, corpora or folders app.py keeps the index in sync with at start "
+        "(default: seeds/)",
+    ),
 }
 
 
@@ -50,6 +55,11 @@ class Settings:
     rate_limit: int = 30
     queue_size: int = 64
     retention_days: int = 30
+    sources: str = ""
+
+    def source_paths(self) -> list[Path]:
+        """The paths of BOT_SOURCES (empty: none set, the seed pages are served)."""
+        return [Path(p.strip()).expanduser() for p in self.sources.split(",") if p.strip()]
 
     @classmethod
     def load(cls, env: dict[str, str] | None = None, **overrides) -> Settings:

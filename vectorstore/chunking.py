@@ -89,7 +89,11 @@ def _metadata(page: Page, answer: Answer) -> dict:
         "rating": answer.rating,
         "review_count": answer.review_count,
         "organisation": answer.organisation,
-        "url": answer.url,
+        "url": answer.url or page.url,
+        "page_url": page.url,
+        "date": answer.date,
+        "upvotes": answer.upvotes,
+        "author_url": answer.author_url,
     }
     return {k: v for k, v in meta.items() if v is not None}  # Chroma stores no None values
 

@@ -1,4 +1,5 @@
-"""Find input files and read them into Pages: `.txt` Q&A pages and `.jsonl`/`.jsonl.gz` corpora."""
+"""Find input files and read them into Pages: `.txt` and `.html`/`.htm` Q&A pages, and
+`.jsonl`/`.jsonl.gz` corpora."""
 
 from __future__ import annotations
 
@@ -9,27 +10,33 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vectorstore.clean_text import one_line, plain_text, safe_url
 from vectorstore.errors import InputFileError
+from vectorstore.html_page import parse_html
 from vectorstore.page_parser import parse_page
 from vectorstore.records import Answer, Page
 
 PAGE_SUFFIXES = (".txt",)
+HTML_SUFFIXES = (".html", ".htm")
 CORPUS_SUFFIXES = (".jsonl", ".jsonl.gz")
+SUPPORTED = ".txt, .html, .htm, .jsonl or .jsonl.gz"
 
 
 def kind_of(path: Path) -> str | None:
-    """'page', 'corpus' or None for a file name we do not read."""
+    """'page', 'html', 'corpus' or None for a file name we do not read."""
     name = path.name.lower()
     if name.endswith(CORPUS_SUFFIXES):
         return "corpus"
     if name.endswith(PAGE_SUFFIXES):
         return "page"
+    if name.endswith(HTML_SUFFIXES):
+        return "html"
     return None
 
 
 def page_id_for(path: Path) -> str:
     """A page's id is its file name without extension."""
-    return path.name[: -len(".txt")] if path.name.lower().endswith(".txt") else path.stem
+    return path.stem
 
 
 def find_files(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
@@ -41,12 +48,13 @@ def find_files(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
             found = sorted(p for p in path.rglob("*") if p.is_file() and kind_of(p))
             found = [p for p in found if not any(part.startswith(".") for part in p.parts)]
             if not found:
-                problems.append(f"{path}: no .txt, .jsonl or .jsonl.gz files in this folder")
+                problems.append(f"{path}: no {SUPPORTED} files in this folder")
             files.extend(found)
         elif path.is_file():
             if kind_of(path) is None:
                 problems.append(
-                    f"{path}: unsupported file type; use .txt pages or .jsonl/.jsonl.gz corpora"
+                    f"{path}: unsupported file type; use .txt or .html pages, "
+                    ".jsonl/.jsonl.gz corpora"
                 )
             else:
                 files.append(path)
@@ -100,13 +108,15 @@ def _record_page(record: dict, path: Path, line_no: int) -> Page:
     answer = Answer(
         page_id=page_id,
         index=0,
-        text=str(record["answer"]).strip(),
-        organisation=str(record.get("source") or "").strip() or None,
-        url=str(record.get("url") or "").strip() or None,
+        text=plain_text(str(record["answer"])).strip(),
+        organisation=one_line(str(record.get("source") or "")) or None,
+        url=safe_url(record.get("url")),
     )
+    if not answer.text:
+        raise InputFileError(f"{path}:{line_no}: the answer has no text once markup is removed")
     return Page(
         id=page_id,
-        title=str(record["question"]).strip(),
+        title=one_line(str(record["question"])),
         body="",
         declared_answers=1,
         answers=(answer,),
@@ -154,8 +164,14 @@ def read_corpus(path: Path) -> CorpusRead:
 
 def read_file(path: Path) -> CorpusRead:
     """Read any supported input file into pages (a page file gives one page)."""
-    if kind_of(path) == "corpus":
+    kind = kind_of(path)
+    if kind == "corpus":
         return read_corpus(path)
+    if kind == "html":
+        data = path.read_bytes()
+        if not data.strip():
+            raise InputFileError(f"{path}: the file is empty; add a Q&A page or remove the file")
+        return CorpusRead(pages=[parse_html(data, page_id_for(path), str(path))])
     page = read_page(path)
     return CorpusRead(pages=[page])
 

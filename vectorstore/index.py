@@ -45,7 +45,8 @@ class SyncReport:
     sentences: int = 0  # sentence records embedded with them
     files: int = 0
     errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # signs that a page was mis-parsed
+    notes: list[str] = field(default_factory=list)  # information: pages saved only partly
     wrote: bool = False
     seconds: float = 0.0
 
@@ -55,7 +56,8 @@ class SyncReport:
         return not self.errors
 
 
-def _under(path: str, roots: list[Path]) -> bool:
+def under(path: str, roots: list[Path]) -> bool:
+    """True when the path is one of the roots or inside one of them."""
     p = Path(path)
     return any(p == r or r in p.parents for r in roots)
 
@@ -163,15 +165,24 @@ class Index:
         """The sentence records a page at a time: (ids, texts, metadatas, vectors) tuples."""
         return self.store.record_pages(self._generation(), SENTENCES)
 
+    def indexed_files(self) -> list[str]:
+        """The files the live generation was built from (resolved paths), sorted."""
+        gen = self.current_generation()
+        return sorted(self.store.read_catalog(gen)["files"]) if gen else []
+
     # ----- writing -----------------------------------------------------------------------
     def sync(
         self,
         paths: Iterable[Path],
         *,
         rebuild: bool = False,
+        prune: bool = False,
         progress: Callable[[int, int], None] | None = None,
     ) -> SyncReport:
-        """Make the index match the given files and folders; embed only what changed."""
+        """Make the index match the given files and folders; embed only what changed.
+
+        With `prune`, files indexed from anywhere else are removed: the index holds exactly these.
+        """
         started = time.perf_counter()
         report = SyncReport()
         roots = [Path(p).resolve() for p in paths]
@@ -207,6 +218,7 @@ class Index:
                 report.errors.extend(read.errors)
                 for page in read.pages:
                     report.warnings.extend(page.warnings)
+                    report.notes.extend(page.notes)
                 answers: dict[str, list[str]] = {}
                 chunks_by_id: dict[str, Chunk] = {}
                 clash = None
@@ -244,7 +256,10 @@ class Index:
                 new_files[key] = {"digest": digest, "kind": kind_of(path), "answers": answers}
             seen = {str(p.resolve()) for p in files}
             for key, entry in catalog["files"].items():
-                if key not in seen and _under(key, roots) and not Path(key).exists():
+                inside = under(key, roots)
+                if key not in seen and (
+                    (prune and not inside) or (inside and not Path(key).exists())
+                ):
                     report.removed += len(entry["answers"])
                     to_remove.update(i for ids in entry["answers"].values() for i in ids)
                     new_files[key] = None

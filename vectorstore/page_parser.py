@@ -1,125 +1,37 @@
-"""Parse a doctor Q&A page (title, body, `Doctor Answers N`, answers) into a Page.
+"""Parse a doctor Q&A page copied as text (title, body, `Doctor Answers N`, answers) into a Page.
 
-The format is what a Q&A site shows when its page is copied as text: answers are separated by
-blank lines, usually open with a heading line and usually close with a signature block (a name
-with credentials, a `City Specialty` line, a star rating), but any of these may be missing.
+The format is what a Q&A site shows when its page is copied or saved as text: answers are
+separated by blank lines, usually open with a heading line and usually close with a signature
+block (a name with credentials, badge lines, a `City Specialty` line, a star rating), but any of
+these may be missing, the count line may have brackets, no number or be absent, a signature may
+run into the next answer's heading, and the site's buttons, vote counts, template placeholders,
+banners and footers are mixed in (their vocabulary: vectorstore/data/page_furniture.toml).
 """
 
 from __future__ import annotations
 
+import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from vectorstore import signatures
+from vectorstore.clean_text import plain_text
 from vectorstore.errors import PageFormatError
+from vectorstore.page_checks import check_page
+from vectorstore.page_vocab import search_pattern, whole_line_pattern
 from vectorstore.records import Answer, Page
+from vectorstore.signatures import Signature, split_city_specialty
 
-_DECLARED = re.compile(r"^Doctor Answers?\s+(\d+)\s*$", re.IGNORECASE)
-_RATING = re.compile(
-    r"^(\d+(?:\.\d+)?)\s+out of\s+5\s+stars?(?:\s+(\d[\d,]*)\s+reviews?)?$", re.IGNORECASE
+__all__ = ["parse_page", "split_city_specialty"]
+
+_DECLARED = re.compile(
+    r"^(?:(\d+)\s+)?Doctor Answers?(?:\s*\(\s*(\d+)\s*\)|\s+(\d+))?\s*:?\s*$", re.I
 )
-_FOOTER = re.compile(r"^These answers are for educational purposes", re.IGNORECASE)
-_CREDENTIAL = (
-    r"(?:M\.?D|D\.?O|Ph\.?D|FACS|FRCPC|FRCSC?|FAAD|FACMS|FAAO|FAACS|DDS|DMD|MBBS|MBChB|MS|MPH|"
-    r"MSc|MBA|RN|BSN|NP|PA-C|PA|FNP|FNP-C|APRN|ARNP|DNP|CRNP|OD|DPM|DC|ND|FRCS|FACOG|FAAFP|"
-    r"FACP|FAAP|FRACS|FICS|MRCS|MRCP|FAAOA|FAAFPRS|FACEP|ABFPRS|ABPS|ABCS|ABOTO)"
-)
-_NAME_WORD = r"(?:[A-Z][A-Za-z'\-]*\.?|(?:[A-Z]\.)+|de|van|von|der|da|del|la|le|di|St\.)"
-_NAME = rf"{_NAME_WORD}(?:\s+{_NAME_WORD}){{1,5}}"
-_NAME_WITH_CREDENTIALS = re.compile(
-    rf"^(?:Dr\.?\s+)?(?P<name>{_NAME}),\s*(?P<cred>{_CREDENTIAL}(?:\s*,\s*{_CREDENTIAL})*)\.?$"
-)
-_DR_NAME = re.compile(rf"^Dr\.?\s+(?P<name>{_NAME})$")
-_PLAIN_NAME = re.compile(rf"^(?P<name>{_NAME})$")
-_PROFESSIONS = {
-    "Surgeon",
-    "Physician",
-    "Doctor",
-    "Dentist",
-    "Orthodontist",
-    "Periodontist",
-    "Prosthodontist",
-    "Endodontist",
-    "Dermatologist",
-    "Ophthalmologist",
-    "Optometrist",
-    "Otolaryngologist",
-    "Oculoplastic",
-    "Injector",
-    "Nurse",
-    "Practitioner",
-    "Specialist",
-    "Gynecologist",
-    "Obstetrician",
-    "Urologist",
-    "Oncologist",
-    "Radiologist",
-    "Neurologist",
-    "Psychiatrist",
-    "Pediatrician",
-    "Podiatrist",
-    "Anesthesiologist",
-    "Internist",
-    "Endocrinologist",
-    "Gastroenterologist",
-    "Cardiologist",
-    "Rheumatologist",
-    "Allergist",
-    "Chiropractor",
-    "Aesthetician",
-    "Esthetician",
-}
-# Words that belong to the specialty rather than the city ("Saint Louis | Plastic Surgeon").
-_SPECIALTY_MODIFIERS = {
-    "Facial",
-    "Plastic",
-    "Oculoplastic",
-    "Oculofacial",
-    "Cosmetic",
-    "Aesthetic",
-    "Reconstructive",
-    "Dermatologic",
-    "Mohs",
-    "Oral",
-    "Maxillofacial",
-    "and",
-    "&",
-    "Hair",
-    "Restoration",
-    "Transplant",
-    "Bariatric",
-    "Breast",
-    "General",
-    "Family",
-    "Emergency",
-    "Internal",
-    "Medicine",
-    "Vascular",
-    "Vein",
-    "Laser",
-    "Head",
-    "Neck",
-    "ENT",
-    "Ophthalmic",
-    "Orbital",
-    "Hand",
-    "Pediatric",
-    "Implant",
-    "Nurse",
-    "Registered",
-    "Board",
-    "Certified",
-    "Physician",
-    "Assistant",
-    "Functional",
-    "Integrative",
-    "Sports",
-    "Orthopedic",
-    "Body",
-    "Contouring",
-}
 _GREETING = re.compile(
     r"^(?:hello|hi|hey|dear|thank|thanks|good (?:morning|afternoon|evening))\b", re.I
 )
+_MAX_SIGNATURE_LINES = 8  # a signature glued under an answer's last line is looked for this far
+_FIRST_PERSON = re.compile(r"\b(?:I|my|me)\b")
 
 
 @dataclass
@@ -133,27 +45,37 @@ class _Block:
         return "\n".join(line.strip() for line in self.lines)
 
 
-@dataclass
-class _Signature:
-    names: list[tuple[str, str | None]] = field(default_factory=list)  # (name, credentials)
-    location: str | None = None
-    specialty: str | None = None
-    rating: float | None = None
-    review_count: int | None = None
-
-
 def _clean(line: str) -> str:
     """Normalise one line: non-breaking and other odd spaces become plain spaces."""
-    line = line.replace("\u00a0", " ").replace("\u200b", "").replace("\ufeff", "")
-    return line.rstrip()
+    return line.replace("\u00a0", " ").replace("\u200b", "").replace("\ufeff", "").rstrip()
 
 
-def _blocks(lines: list[str], first_line_no: int) -> list[_Block]:
+def _page_lines(text: str) -> list[str | None]:
+    """The page's lines as plain text; None for a line of markup or site furniture (removed,
+    not a blank line: a vote count between an answer and its signature does not split them)."""
+    raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    cleaned = plain_text("\n".join(raw)).split("\n")
+    if len(cleaned) != len(raw):
+        raw = cleaned
+    noise = whole_line_pattern("page_furniture", "noise_lines")
+    lines: list[str | None] = []
+    for old, new in zip(raw, cleaned, strict=True):
+        line = _clean(new)
+        markup_only = not line.strip() and html.unescape(old).strip()  # "&nbsp;" is a blank
+        if markup_only or (line.strip() and noise.match(line.strip())):
+            lines.append(None)
+        else:
+            lines.append(line)
+    return lines
+
+
+def _blocks(lines: list[str | None], first_line_no: int) -> list[_Block]:
     blocks: list[_Block] = []
     gap = 0
     current: _Block | None = None
-    for offset, raw in enumerate(lines):
-        line = _clean(raw)
+    for offset, line in enumerate(lines):
+        if line is None:
+            continue
         if not line.strip():
             if current is not None:
                 blocks.append(current)
@@ -166,97 +88,60 @@ def _blocks(lines: list[str], first_line_no: int) -> list[_Block]:
         current.lines.append(line)
     if current is not None:
         blocks.append(current)
-    return blocks
+    return _split_glued_signatures(blocks)
 
 
-def split_city_specialty(line: str) -> tuple[str | None, str] | None:
-    """Split `Saint Louis Plastic Surgeon` into ("Saint Louis", "Plastic Surgeon"), else None."""
-    words = line.strip().split()
-    if not words or len(words) > 9 or words[-1].rstrip(",") not in _PROFESSIONS:
-        return None
-    if not all(w[0].isupper() or w in {"and", "&", "of"} for w in words):
-        return None
-    cut = len(words) - 1
-    while cut > 0 and words[cut - 1] in _SPECIALTY_MODIFIERS | _PROFESSIONS:
-        cut -= 1
-    if cut == 0:  # no city left, e.g. "Board Certified Plastic Surgeon"
-        return None, " ".join(words)
-    return " ".join(words[:cut]), " ".join(words[cut:])
-
-
-def _signature_line(line: str, sig: _Signature) -> bool:
-    """Fold one line into the signature if it is a signature line; say whether it was."""
-    text = line.strip()
-    if m := _RATING.match(text):
-        sig.rating = float(m.group(1))
-        sig.review_count = int(m.group(2).replace(",", "")) if m.group(2) else None
-        return True
-    if m := _NAME_WITH_CREDENTIALS.match(text):
-        cred = re.sub(r"\s*,\s*", ", ", m.group("cred"))
-        sig.names.append((m.group("name"), cred))
-        return True
-    if m := _DR_NAME.match(text):
-        sig.names.append((m.group("name"), None))
-        return True
-    if (split := split_city_specialty(text)) is not None:
-        sig.location, sig.specialty = split
-        return True
-    return False
-
-
-def _parse_signature(block: _Block) -> _Signature | None:
-    """The block's signature, if every line of it is a signature line."""
-    sig = _Signature()
-    lines = [ln.strip() for ln in block.lines]
-    for i, line in enumerate(lines):
-        if _signature_line(line, sig):
+def _split_glued_signatures(blocks: list[_Block]) -> list[_Block]:
+    """A signature with no blank line before the next heading, or after the answer's last line,
+    becomes a block of its own."""
+    out: list[_Block] = []
+    for block in blocks:
+        sig, used = signatures.leading_run(block.lines)
+        if 0 < used < len(block.lines) and signatures.has_identity(sig):
+            out.append(_Block(block.lines[:used], block.line_no, block.gap_before))
+            out.append(_Block(block.lines[used:], block.line_no + used, 1))
             continue
-        # A plain name ("Jane Smith") counts only right above a City Specialty line.
-        nxt = lines[i + 1] if i + 1 < len(lines) else ""
-        if _PLAIN_NAME.match(line) and split_city_specialty(nxt) is not None:
-            sig.names.append((line, None))
+        tail = next(
+            (
+                i
+                for i in range(max(1, len(block.lines) - _MAX_SIGNATURE_LINES), len(block.lines))
+                if signatures.parse_block(block.lines[i:]) is not None
+                and signatures.name_line(block.lines[i]) is not None
+            ),
+            None,
+        )
+        if tail is not None:
+            out.append(_Block(block.lines[:tail], block.line_no, block.gap_before))
+            out.append(_Block(block.lines[tail:], block.line_no + tail, 0))
             continue
-        return None
-    return sig
+        out.append(block)
+    return out
 
 
-def _is_heading(block: _Block, at_start: bool) -> bool:
-    """A heading is one short line with no closing full stop; mid-answer it must look like a title."""
-    if len(block.lines) != 1:
-        return False
-    text = block.lines[0].strip()
+def is_heading(text: str, *, at_start: bool) -> bool:
+    """A heading is one short line; at an answer's start it may end in `.`, `...`, `?` or `!`."""
     words = text.split()
     if _GREETING.match(text) or text.startswith(('"', "“", "•", "-", "*")):
         return False
     if at_start:
-        return len(words) <= 30 and not text.endswith((".", "!", ":", ";", '"', "”"))
-    return len(words) <= 10 and text[-1].isalnum()
+        if text.endswith((":", ";", '"', "”")):
+            return False
+        sentence_end = text.endswith((".", "!")) and not text.endswith(("...", "…"))
+        return len(words) <= (12 if sentence_end else 30)
+    return len(words) <= 10 and (text[-1].isalnum() or text.endswith(("...", "…")))
 
 
-def _merge_signatures(sigs: list[_Signature]) -> _Signature:
-    merged = _Signature()
-    for s in sigs:
-        merged.names.extend(s.names)
-        merged.location = s.location or merged.location
-        merged.specialty = s.specialty or merged.specialty
-        merged.rating = s.rating if s.rating is not None else merged.rating
-        merged.review_count = s.review_count if s.review_count is not None else merged.review_count
-    return merged
+def _heading_block(block: _Block, *, at_start: bool) -> bool:
+    return len(block.lines) == 1 and is_heading(block.lines[0].strip(), at_start=at_start)
 
 
-def _best_name(names: list[tuple[str, str | None]]) -> tuple[str | None, str | None]:
-    """Prefer the most formal form: "Gustavo A. Diaz, MD" over "Dr. Gus Diaz"."""
-    if not names:
-        return None, None
-    with_cred = [n for n in names if n[1]]
-    return (with_cred or names)[-1]
-
-
-def _group_answers(blocks: list[_Block]) -> list[tuple[list[_Block], list[_Signature]]]:
-    """Group body blocks into answers using signatures, double gaps and headings."""
-    answers: list[tuple[list[_Block], list[_Signature]]] = []
+def _group_answers(
+    blocks: list[_Block], *, split_on_headings: bool
+) -> list[tuple[list[_Block], list[Signature]]]:
+    """Group body blocks into answers using signatures, double gaps and (optionally) headings."""
+    answers: list[tuple[list[_Block], list[Signature]]] = []
     body: list[_Block] = []
-    sigs: list[_Signature] = []
+    sigs: list[Signature] = []
 
     def close() -> None:
         nonlocal body, sigs
@@ -266,61 +151,98 @@ def _group_answers(blocks: list[_Block]) -> list[tuple[list[_Block], list[_Signa
             answers[-1][1].extend(sigs)
         body, sigs = [], []
 
+    parsed = _signature_blocks(blocks)
     for i, block in enumerate(blocks):
-        sig = _parse_signature(block)
+        sig = parsed[i]
         if sig is not None and (body or (answers and not sigs)):
             sigs.append(sig)
             # The signature may continue in the next block ("Dr. X / Dr. X", blank, "X, MD").
-            nxt = blocks[i + 1] if i + 1 < len(blocks) else None
-            if nxt is None or _parse_signature(nxt) is None:
+            if i + 1 >= len(blocks) or parsed[i + 1] is None:
                 close()
             continue
         if body and block.gap_before >= 2:
             close()
-        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
-        followed_by_body = nxt is not None and _parse_signature(nxt) is None
-        if body and followed_by_body and _is_heading(block, at_start=False):
+        followed_by_body = i + 1 < len(blocks) and parsed[i + 1] is None
+        if (
+            split_on_headings
+            and body
+            and followed_by_body
+            and _heading_block(block, at_start=False)
+        ):
             close()
         body.append(block)
     close()
     return answers
 
 
-def _answer(page_id: str, index: int, body: list[_Block], sigs: list[_Signature]) -> Answer:
+def _signature_blocks(blocks: list[_Block]) -> list[Signature | None]:
+    """Each block's signature or None; a block of badges alone counts next to a signature."""
+    parsed = [signatures.parse_block(b.lines) for b in blocks]
+    for i, block in enumerate(blocks):
+        near = (i > 0 and parsed[i - 1] is not None) or (
+            i + 1 < len(blocks) and parsed[i + 1] is not None
+        )
+        if parsed[i] is None and near:
+            parsed[i] = signatures.badge_block(block.lines)
+    return parsed
+
+
+def _answer(page_id: str, index: int, body: list[_Block], sigs: list[Signature]) -> Answer:
     heading = None
-    if len(body) > 1 and _is_heading(body[0], at_start=True):
+    if len(body) > 1 and _heading_block(body[0], at_start=True):
         heading = body[0].lines[0].strip()
         body = body[1:]
-    text = "\n\n".join(b.text.strip("\n") for b in body).strip()
-    sig = _merge_signatures(sigs)
-    name, cred = _best_name(sig.names)
+    subheadings = tuple(
+        b.lines[0].strip()
+        for i, b in enumerate(body)
+        if 0 < i < len(body) - 1 and _heading_block(b, at_start=False)
+    )
+    kept = [b for b in body if not (len(b.lines) == 1 and b.lines[0].strip() in subheadings)]
+    text = "\n\n".join(b.text.strip("\n") for b in kept).strip()
+    sig = Signature()
+    for s in sigs:
+        sig.merge(s)
+    name, cred = sig.best_name()
     return Answer(
         page_id=page_id,
         index=index,
         text=text,
         heading=heading,
+        subheadings=subheadings,
         doctor=name,
         credentials=cred,
         location=sig.location,
         specialty=sig.specialty,
         rating=sig.rating,
         review_count=sig.review_count,
+        signed=bool(sigs),
+        line_no=body[0].line_no,
     )
 
 
-def parse_page(text: str, page_id: str, source: str = "") -> Page:
-    """Parse one page's text; raise PageFormatError naming the file and line if it is not a page."""
-    where = source or page_id
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    marker = next((i for i, ln in enumerate(lines) if _DECLARED.match(_clean(ln).strip())), None)
-    if marker is None:
-        raise PageFormatError(
-            f"{where}: not a doctor Q&A page: no 'Doctor Answers N' line was found. "
-            "A page is: question title (line 1), question body, 'Doctor Answers N', then the answers."
-        )
-    head = [b for b in _blocks(lines[:marker], 1)]
+def _drop_footers(blocks: list[_Block]) -> list[_Block]:
+    """Site footers at the end belong to no answer: known ones always, generic legal or
+    educational text when it comes after the last signature."""
+    known = whole_line_pattern("page_furniture", "known_footers")
+    generic = search_pattern("page_furniture", "footer_phrases")
+    signed = [i for i, b in enumerate(blocks) if signatures.parse_block(b.lines) is not None]
+    last_sig = signed[-1] if signed else -1
+    blocks = list(blocks)
+    while blocks:
+        text = " ".join(line.strip() for line in blocks[-1].lines)
+        after_sig = len(blocks) - 1 > last_sig >= 0
+        if known.match(text) or (
+            after_sig and generic.search(text) and not _FIRST_PERSON.search(text)
+        ):
+            blocks.pop()
+            continue
+        break
+    return blocks
+
+
+def _question(head: list[_Block], where: str) -> tuple[str, str]:
     if not head:
-        raise PageFormatError(f"{where}:1: the page has no question title before 'Doctor Answers'.")
+        raise PageFormatError(f"{where}:1: the page has no question title before the answers.")
     title = head[0].lines[0].strip()
     body = "\n\n".join(
         [
@@ -328,23 +250,44 @@ def parse_page(text: str, page_id: str, source: str = "") -> Page:
             *(b.text for b in head[1:]),
         ]
     ).strip()
-    declared = int(_DECLARED.match(_clean(lines[marker]).strip()).group(1))
-    blocks = _blocks(lines[marker + 1 :], marker + 2)
-    while blocks and _FOOTER.match(blocks[-1].lines[0].strip()):
-        blocks.pop()
-    grouped = _group_answers(blocks)
+    return title, body
+
+
+def parse_page(text: str, page_id: str, source: str = "", *, url: str | None = None) -> Page:
+    """Parse one page's text; raise PageFormatError naming the file and line if it is not a page."""
+    where = source or page_id
+    lines = _page_lines(text)
+    marker = next(
+        (i for i, ln in enumerate(lines) if ln is not None and _DECLARED.match(ln.strip())), None
+    )
+    if marker is not None:
+        m = _DECLARED.match(lines[marker].strip())
+        number = m.group(1) or m.group(2) or m.group(3)
+        declared = int(number) if number else None
+        head = _blocks(lines[:marker], 1)
+        blocks = _blocks(lines[marker + 1 :], marker + 2)
+    else:  # no count line: the question is the title and the paragraph under it
+        declared = None
+        everything = _blocks(lines, 1)
+        cut = 2 if everything and len(everything[0].lines) == 1 else 1
+        head, blocks = everything[:cut], everything[cut:]
+        if not any(signatures.parse_block(b.lines) for b in blocks):
+            raise PageFormatError(
+                f"{where}: not a doctor Q&A page: no 'Doctor Answers' line and no doctor's "
+                "signature was found. A page is: question title (line 1), question body, "
+                "'Doctor Answers N', then the answers."
+            )
+    title, body = _question(head, where)
+    blocks = _drop_footers(blocks)
+    grouped = _choose_grouping(blocks, declared)
     if not grouped:
+        declares = f"declares {declared} answers but " if declared is not None else ""
         raise PageFormatError(
-            f"{where}:{marker + 1}: the page declares {declared} answers but has no answer text "
-            "after 'Doctor Answers'."
+            f"{where}:{(marker or 0) + 1}: the page {declares}has no answer text after "
+            "'Doctor Answers'."
         )
     answers = tuple(_answer(page_id, i, b, s) for i, (b, s) in enumerate(grouped))
-    warnings: tuple[str, ...] = ()
-    if len(answers) != declared:
-        warnings = (
-            f"{where}: the page declares {declared} answers but {len(answers)} were found "
-            "(scraped pages often show fewer answers than they declare)",
-        )
+    answers, warnings, notes = check_page(answers, declared, where)
     return Page(
         id=page_id,
         title=title,
@@ -352,5 +295,20 @@ def parse_page(text: str, page_id: str, source: str = "") -> Page:
         declared_answers=declared,
         answers=answers,
         source=source,
+        url=url,
         warnings=warnings,
+        notes=notes,
     )
+
+
+def _choose_grouping(blocks: list[_Block], declared: int | None):
+    """A short line between paragraphs is the next answer's heading, or a sub-heading inside
+    one answer: sub-headings when splitting would give more answers than the page declares,
+    or, with no count, when every answer on the page is signed."""
+    split = _group_answers(blocks, split_on_headings=True)
+    merged = _group_answers(blocks, split_on_headings=False)
+    if len(split) == len(merged):
+        return split
+    if declared is not None:
+        return merged if len(split) > declared >= len(merged) else split
+    return merged if all(sigs for _, sigs in merged) else split

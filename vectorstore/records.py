@@ -41,7 +41,13 @@ class Answer:
     rating: float | None = None
     review_count: int | None = None
     organisation: str | None = None
-    url: str | None = None
+    url: str | None = None  # the answer's own link, else its page's (http(s) only)
+    date: str | None = None  # ISO date the answer was written, when the page gives it
+    upvotes: int | None = None
+    author_url: str | None = None
+    subheadings: tuple[str, ...] = ()  # short titles inside the answer, not part of its text
+    signed: bool = False  # the page showed a signature (or an author) for it
+    line_no: int | None = None  # where it starts in the source file
 
     @property
     def answer_id(self) -> str:
@@ -66,7 +72,9 @@ class Page:
     declared_answers: int | None
     answers: tuple[Answer, ...] = field(default_factory=tuple)
     source: str = ""
-    warnings: tuple[str, ...] = field(default_factory=tuple)
+    url: str | None = None  # canonical link or og:url of the page (http(s) only)
+    warnings: tuple[str, ...] = field(default_factory=tuple)  # signs of a mis-parse
+    notes: tuple[str, ...] = field(default_factory=tuple)  # information: a partial page
 
     @property
     def question(self) -> str:

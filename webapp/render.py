@@ -147,6 +147,8 @@ def render_source(citation: Citation, reply_id: str) -> str:
         ("Credentials", c.credentials),
         ("City", c.location),
         ("Specialty", c.specialty),
+        ("Answered", c.date),
+        ("Upvotes", str(c.upvotes) if c.upvotes is not None else None),
     ]
     rows = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts if v)
     url = safe_url(c.url)

@@ -12,16 +12,42 @@ from bot.cli import print_sync_report
 from bot.reply import Reply
 from bot.resources import open_index
 from bot.settings import PROJECT_ROOT, Settings
+from vectorstore.errors import SettingsError
+from vectorstore.index import under as _under
 
 log = logging.getLogger("webapp")
 SEEDS = PROJECT_ROOT / "seeds"
 WARM_QUESTION = "Is Botox permanent?"
 
 
-def sync_seeds(settings: Settings, seeds: Path = SEEDS):
-    """Bring the index up to date with seeds/ (the first run builds it) and print the report."""
+def sync_sources(settings: Settings, seeds: Path = SEEDS):
+    """Bring the index up to date with BOT_SOURCES and print the report.
+
+    With BOT_SOURCES set the index holds exactly those sources (files ingested from elsewhere are
+    removed). Without it the seed pages are synced, unless the index was built from other
+    sources: those are served as they are and never given the seed pages.
+    """
     index = open_index(settings)
-    report = index.sync([seeds])
+    sources = settings.source_paths()
+    if sources:
+        missing = [str(p) for p in sources if not p.exists()]
+        if missing:
+            raise SettingsError(
+                f"BOT_SOURCES names {', '.join(missing)}, which does not exist; fix the path "
+                "(nothing was changed in the index)"
+            )
+        report = index.sync(sources, prune=True)
+    else:
+        root = seeds.resolve()
+        others = [f for f in index.indexed_files() if not _under(f, [root])]
+        if others:
+            print(
+                f"index: serving the {len(others)} file(s) already indexed from your own sources "
+                "(the seed pages are not added); set BOT_SOURCES to keep them in sync at start",
+                flush=True,
+            )
+            return index
+        report = index.sync([seeds])
     print_sync_report(report, prefix="index: ")
     return index
 

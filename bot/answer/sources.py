@@ -93,6 +93,8 @@ def renumber(
                 answer_text=ref.text,
                 url=meta.get("url"),
                 support=support.get(old, 0.0),
+                date=meta.get("date"),
+                upvotes=meta.get("upvotes"),
             )
         )
     return text, tuple(citations)
