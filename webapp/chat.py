@@ -10,6 +10,7 @@ import gradio as gr
 
 from bot import prompts
 from bot.reply import FinalEvent, Reply, TokenEvent
+from webapp.client_api import ClientEndpoint
 from webapp.feedback import FeedbackStore
 from webapp.ratelimit import BUSY_MESSAGE, RateLimiter
 from webapp.render import FEEDBACK_REASONS, Turn, render_banner, render_transcript
@@ -305,10 +306,18 @@ def build_chat(
             api_visibility="private",
             show_progress="hidden",
         )
-        # gradio_client's /chat: the whole answer in one queued call (safety first inside it).
-        api_only = gr.Button(visible=False)
-        api_only.click(
-            handlers.chat, [question, turns], chat_outputs, api_name="chat", show_progress="hidden"
+        # gradio_client's and @gradio/client's /chat: the reply as JSON, in one queued call.
+        endpoint = ClientEndpoint(bot, handlers.limiter)
+        api_question = gr.Textbox(visible=False, label="question")
+        api_history = gr.JSON([], visible=False, label="history")
+        api_reply = gr.JSON(visible=False, label="reply")
+        gr.Button(visible=False).click(
+            endpoint.answer,
+            [api_question, api_history],
+            api_reply,
+            api_name="chat",
+            api_description="Answer one question (history optional): text, citations, disclaimer",
+            show_progress="hidden",
         )
         for example in examples:
             example.click(

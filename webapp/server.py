@@ -8,7 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from webapp.api import api_router, http_error, install_error_handler
+from webapp.api import api_router, http_error, install_error_handler, openapi_without_422
 from webapp.chat import build_chat
 from webapp.feedback import FeedbackStore
 from webapp.ratelimit import RateLimiter
@@ -44,6 +44,7 @@ def build_app(
     install_error_handler(app)
     app.add_exception_handler(HTTPException, http_error)
     app.include_router(api_router(bot, limiter))
+    openapi_without_422(app)
 
     @app.get("/widget.js", include_in_schema=False)
     def widget_js() -> Response:
