@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from bot.resources import open_index
+from bot.resources import open_index, shared_embedder
 from bot.settings import PROJECT_ROOT, Settings
 from vectorstore.errors import BotError
 from vectorstore.index import SyncReport
@@ -157,6 +157,42 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_cli(args)
 
 
+def cmd_gaps(args: argparse.Namespace) -> int:
+    """Print what patients asked that the doctors' answers did not cover, grouped by topic."""
+    from datetime import UTC, datetime
+
+    from bot.gaps.log import GapLog
+    from bot.gaps.report import build_report, parse_since
+
+    settings = _settings(args)
+    try:
+        window = parse_since(args.since)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    now = datetime.now(UTC)
+    log_ = GapLog.in_folder(settings.data_dir, retention_days=settings.retention_days)
+    gaps = log_.since(now - window, now)
+    embed = shared_embedder().embed_documents if gaps else (lambda texts: [])
+    report = build_report(gaps, embed, start=now - window, end=now)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    print(
+        f"{report.start:%Y-%m-%d %H:%M} to {report.end:%Y-%m-%d %H:%M} UTC: {report.total} "
+        f"question(s) declined or answered only partly, in {len(report.clusters)} topic(s)"
+        + ("" if settings.collect_gaps or report.total else " (BOT_COLLECT_GAPS is off)")
+    )
+    for c in report.clusters:
+        kinds = ", ".join(
+            f"{n} {'declined' if kind == 'abstain' else 'partly answered'}"
+            for kind, n in sorted(c.kinds.items())
+        )
+        print(f"{c.count:5d}  {', '.join(c.topic) or '(no shared words)'}  ({kinds})")
+        print(f'       e.g. "{c.example}"')
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -210,6 +246,13 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         ev.add_argument(flag, type=float, metavar="X", help=f"exit 3 if the {what} is above X")
     ev.set_defaults(func=cmd_eval)
+
+    gaps = sub.add_parser(
+        "gaps", help="group the questions the bot declined or answered partly, by topic"
+    )
+    gaps.add_argument("--since", default="30d", help="window: 12h, 30d, 2w (default 30d)")
+    gaps.add_argument("--json", action="store_true", help="print the report as JSON")
+    gaps.set_defaults(func=cmd_gaps)
     return parser
 
 
