@@ -61,6 +61,10 @@ class AskResponse(BaseModel):
     abstained: bool
     triage: str | None
     kind: str
+    follow_ups: list[str] = Field(
+        default_factory=list,
+        description="up to 3 questions other patients asked on indexed pages close to this one",
+    )
 
 
 class ErrorOut(BaseModel):

@@ -76,6 +76,11 @@ element.addEventListener('click', (ev) => {
     if (!box.hidden) box.querySelector('input').focus();
     return;
   }
+  const follow = ev.target.closest('button.follow-up');
+  if (follow) {
+    trigger('follow_up', {question: follow.dataset.q});
+    return;
+  }
   const send = ev.target.closest('button.fb-send');
   if (send) {
     const picked = send.closest('.fb-reasons').querySelector('input:checked');
@@ -163,6 +168,11 @@ class ChatHandlers:
         shown = question if len(question) <= self.limit else question[: self.limit] + "…"
         turns.append(Turn(question=shown, reply=reply))
         return render_transcript(turns), turns, "", reply.to_dict(), gr.skip()
+
+    def follow_up(self, turns: list[Turn] | None, request: gr.Request, evt: gr.EventData):
+        """A suggested follow-up was clicked: asked exactly as if it had been typed."""
+        data = evt._data if isinstance(getattr(evt, "_data", None), dict) else {}
+        return self.safety(data.get("question") or "", turns, request)
 
     def ask_pending(self, pending: str, turns: list[Turn] | None, request: gr.Request):
         """The queued half of a page question that `safety` handed on."""
@@ -336,6 +346,14 @@ def build_chat(
         )
         clear.click(
             handlers.clear, None, chat_outputs, api_visibility="private", show_progress="hidden"
+        )
+        transcript.follow_up(
+            handlers.follow_up,
+            [turns],
+            [*chat_outputs, pending],
+            queue=False,
+            api_visibility="private",
+            show_progress="hidden",
         )
         transcript.feedback(
             handlers.rate,
