@@ -7,11 +7,15 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.resources import open_index, shared_embedder
+# Only light modules at the top: `--help` and argument errors must not wait for numpy,
+# LangChain or Chroma. Each command imports what it needs (bot.resources, bot.chain, ...).
 from bot.settings import PROJECT_ROOT, Settings
 from vectorstore.errors import BotError
-from vectorstore.index import SyncReport
+
+if TYPE_CHECKING:
+    from vectorstore.index import SyncReport
 
 log = logging.getLogger("bot")
 PROGRESS_MIN_CHUNKS = 300
@@ -56,6 +60,8 @@ def print_sync_report(report: SyncReport, prefix: str = "") -> None:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Sync the index with pages and corpora on disk."""
+    from bot.resources import open_index
+
     settings = _settings(args)
     paths = [Path(p) for p in args.paths] or [PROJECT_ROOT / "seeds"]
     index = open_index(settings, question_context=not args.no_question_context)
@@ -81,6 +87,8 @@ def _doctor_label(meta: dict) -> str:
 
 def cmd_search(args: argparse.Namespace) -> int:
     """Print the answers nearest to a query."""
+    from bot.resources import open_index
+
     index = open_index(_settings(args))
     hits = index.search(args.query, k=args.k)
     rows = [
@@ -173,7 +181,12 @@ def cmd_gaps(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     log_ = GapLog.in_folder(settings.data_dir, retention_days=settings.retention_days)
     gaps = log_.since(now - window, now)
-    embed = shared_embedder().embed_documents if gaps else (lambda texts: [])
+    if gaps:
+        from bot.resources import shared_embedder
+
+        embed = shared_embedder().embed_documents
+    else:
+        embed = lambda texts: []  # noqa: E731 (nothing to embed: no model is loaded)
     report = build_report(gaps, embed, start=now - window, end=now)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
