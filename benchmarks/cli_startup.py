@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -42,8 +43,10 @@ def _env() -> dict:
     return env
 
 
-def run_once(tree: Path, data: Path, args: list[str]) -> tuple[float, int]:
-    """Wall seconds of one command in a tree (its own bot/ imported), and its exit status."""
+def run_once(tree: Path, data: Path, args: list[str]) -> tuple[float, float, int]:
+    """Wall and CPU (user + system) seconds of one command in a tree (its own bot/ imported),
+    and its exit status. CPU time is the steadier figure on a machine shared with other work."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "bot", "--data-dir", str(data), *args],
@@ -52,7 +55,10 @@ def run_once(tree: Path, data: Path, args: list[str]) -> tuple[float, int]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    return time.perf_counter() - started, done.returncode
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, done.returncode
 
 
 def checkout(rev: str, into: Path) -> Path:
@@ -76,14 +82,19 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, load average {load} at the start"
 
 
-def table(rows: list[tuple[str, float | None, float | None]]) -> str:
-    """The markdown table of medians."""
-    out = ["| command | before (s) | after (s) | change |", "|---|---|---|---|"]
-    for label, before, after in rows:
-        b = "n/a" if before is None else f"{before:.2f}"
-        a = "n/a" if after is None else f"{after:.2f}"
-        change = f"{after / before:.2f}x" if before and after else ""
-        out.append(f"| `{label}` | {b} | {a} | {change} |")
+def _cell(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def table(rows: list[tuple[str, dict]]) -> str:
+    """The markdown table of medians: wall and CPU seconds, before and after."""
+    out = [
+        "| command | wall before (s) | wall after (s) | CPU before (s) | CPU after (s) |",
+        "|---|---|---|---|---|",
+    ]
+    for label, m in rows:
+        cells = [_cell(m[key]) for key in ("wall before", "wall after", "cpu before", "cpu after")]
+        out.append(f"| `{label}` | " + " | ".join(cells) + " |")
     return "\n".join(out)
 
 
@@ -121,28 +132,32 @@ def main() -> int:
                 check=True,
                 capture_output=True,
             )
-        times: dict[tuple[str, str], list[float]] = {}
+        times: dict[tuple[str, str, str], list[float]] = {}
         failed: set[tuple[str, str]] = set()
         for _ in range(args.runs):
             for label, cmd in COMMANDS:
                 for name, tree in trees.items():
-                    seconds, status = run_once(tree, data[name], cmd)
+                    wall, cpu, status = run_once(tree, data[name], cmd)
                     if status != 0:
                         failed.add((name, label))  # e.g. a command that tree does not have
-                    times.setdefault((name, label), []).append(seconds)
+                    times.setdefault(("wall", name, label), []).append(wall)
+                    times.setdefault(("cpu", name, label), []).append(cpu)
     rows = []
     for label, _ in COMMANDS:
-        median = {
-            name: None if (name, label) in failed else statistics.median(times[(name, label)])
+        medians = {
+            f"{kind} {name}": None
+            if (name, label) in failed
+            else statistics.median(times[(kind, name, label)])
+            for kind in ("wall", "cpu")
             for name in ("before", "after")
         }
-        rows.append((label, median["before"], median["after"]))
+        rows.append((label, medians))
     result = table(rows)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = (
         "## CLI start-up (issue 16)\n\n"
-        f"`benchmarks/cli_startup.py --runs {args.runs}` on {stamp}: wall time of each command "
-        f"(median of {args.runs}), baseline `{args.baseline}` in a temporary clone against this "
+        f"`benchmarks/cli_startup.py --runs {args.runs}` on {stamp}: wall and CPU (user + "
+        f"system) time of each command (medians of {args.runs}), baseline `{args.baseline}` in a temporary clone against this "
         "tree, alternating, each on its own index of the 2 seed pages. n/a: the tree has no such "
         f"command (exit status not 0). Machine: {header}.\n\n{result}"
     )
