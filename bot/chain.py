@@ -26,6 +26,7 @@ from bot.answer.rewrite import standalone
 from bot.answer.sources import AnswerRef, numbered_answers, render, renumber
 from bot.answer.verify import Verifier
 from bot.embed_cache import CachedEmbedder
+from bot.follow_ups import FollowUps
 from bot.reply import CitationEvent, FinalEvent, Reply, TokenEvent, Verification
 from bot.safety import SafetyChecks
 from bot.settings import Settings
@@ -34,6 +35,7 @@ from vectorstore.index import Index
 
 log = logging.getLogger(__name__)
 State = dict
+FOLLOW_UP_KINDS = ("answer", "partial", "abstain")  # not under refusals, errors or safety replies
 
 
 def _reply(state: State, **fields) -> Reply:
@@ -97,6 +99,7 @@ class Bot:
         self.verifier = Verifier(self.vectors.many)
         self.generator = generator if generator is not None else get_backend(self.settings)
         self.safety = safety or SafetyChecks(self.embedder, self.settings)
+        self.follow_ups = FollowUps(self.index, self.vectors.many)
         self.strict = strict  # tests: unexpected errors are raised, not turned into a reply
         self.chain = (
             _timed("validate", self._validate)
@@ -288,8 +291,20 @@ class Bot:
             if self.strict:
                 raise
             reply = _reply(state, kind="error", text=prompts.load("error"))
+        reply = self._with_follow_ups(reply, state)
         reply.latency_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
         return reply
+
+    def _with_follow_ups(self, reply: Reply, state: State) -> Reply:
+        """Add up to three close page questions, except under a safety reply or a refusal."""
+        if reply.kind not in FOLLOW_UP_KINDS or reply.triage is not None:
+            return reply
+        try:
+            found = self.follow_ups.suggest(reply.question, state.get("history", ()))
+        except BotError as err:  # the reply stands without them
+            log.warning("no follow-ups: %s", err)
+            return reply
+        return replace(reply, follow_ups=found)
 
     def safety_first(self, question: str) -> Reply | None:
         """The emergency or crisis reply a message needs, by the catalogue alone (no store, no

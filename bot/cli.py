@@ -7,11 +7,15 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.resources import open_index
+# Only light modules at the top: `--help` and argument errors must not wait for numpy,
+# LangChain or Chroma. Each command imports what it needs (bot.resources, bot.chain, ...).
 from bot.settings import PROJECT_ROOT, Settings
 from vectorstore.errors import BotError
-from vectorstore.index import SyncReport
+
+if TYPE_CHECKING:
+    from vectorstore.index import SyncReport
 
 log = logging.getLogger("bot")
 PROGRESS_MIN_CHUNKS = 300
@@ -58,6 +62,8 @@ def print_sync_report(report: SyncReport, prefix: str = "") -> None:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Sync the index with pages and corpora on disk."""
+    from bot.resources import open_index
+
     settings = _settings(args)
     paths = [Path(p) for p in args.paths] or settings.source_paths() or [PROJECT_ROOT / "seeds"]
     index = open_index(settings, question_context=not args.no_question_context)
@@ -94,6 +100,8 @@ def _doctor_label(meta: dict) -> str:
 
 def cmd_search(args: argparse.Namespace) -> int:
     """Print the answers nearest to a query."""
+    from bot.resources import open_index
+
     index = open_index(_settings(args))
     hits = index.search(args.query, k=args.k)
     rows = [
@@ -176,6 +184,47 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_cli(args)
 
 
+def cmd_gaps(args: argparse.Namespace) -> int:
+    """Print what patients asked that the doctors' answers did not cover, grouped by topic."""
+    from datetime import UTC, datetime
+
+    from bot.gaps.log import GapLog
+    from bot.gaps.report import build_report, parse_since
+
+    settings = _settings(args)
+    try:
+        window = parse_since(args.since)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    now = datetime.now(UTC)
+    log_ = GapLog.in_folder(settings.data_dir, retention_days=settings.retention_days)
+    gaps = log_.since(now - window, now)
+    if gaps:
+        from bot.resources import shared_embedder
+
+        embed = shared_embedder().embed_documents
+    else:
+        embed = lambda texts: []  # noqa: E731 (nothing to embed: no model is loaded)
+    report = build_report(gaps, embed, start=now - window, end=now)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    print(
+        f"{report.start:%Y-%m-%d %H:%M} to {report.end:%Y-%m-%d %H:%M} UTC: {report.total} "
+        f"question(s) declined or answered only partly, in {len(report.clusters)} topic(s)"
+        + ("" if settings.collect_gaps or report.total else " (BOT_COLLECT_GAPS is off)")
+    )
+    for c in report.clusters:
+        kinds = ", ".join(
+            f"{n} {'declined' if kind == 'abstain' else 'partly answered'}"
+            for kind, n in sorted(c.kinds.items())
+        )
+        print(f"{c.count:5d}  {', '.join(c.topic) or '(no shared words)'}  ({kinds})")
+        print(f'       e.g. "{c.example}"')
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -238,6 +287,13 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         ev.add_argument(flag, type=float, metavar="X", help=f"exit 3 if the {what} is above X")
     ev.set_defaults(func=cmd_eval)
+
+    gaps = sub.add_parser(
+        "gaps", help="group the questions the bot declined or answered partly, by topic"
+    )
+    gaps.add_argument("--since", default="30d", help="window: 12h, 30d, 2w (default 30d)")
+    gaps.add_argument("--json", action="store_true", help="print the report as JSON")
+    gaps.set_defaults(func=cmd_gaps)
     return parser
 
 

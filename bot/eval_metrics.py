@@ -46,15 +46,21 @@ def source_rank(case: dict, reply: dict) -> int | None:
     return None
 
 
+def mention_matches(case: dict, reply: dict) -> tuple[list[str], list[str]]:
+    """The must_mention_any strings the reply text contains, and the must_not_mention ones."""
+    text = (reply.get("text") or "").lower()
+    found = [s for s in case.get("must_mention_any") or [] if s.lower() in text]
+    forbidden = [s for s in case.get("must_not_mention") or [] if s.lower() in text]
+    return found, forbidden
+
+
 def mention_ok(case: dict, reply: dict) -> bool | None:
     """must_mention_any / must_not_mention on the reply text (case-insensitive); None if unused."""
     any_of, none_of = case.get("must_mention_any") or [], case.get("must_not_mention") or []
     if not any_of and not none_of:
         return None
-    text = (reply.get("text") or "").lower()
-    if any_of and not any(s.lower() in text for s in any_of):
-        return False
-    return not any(s.lower() in text for s in none_of)
+    found, forbidden = mention_matches(case, reply)
+    return (not any_of or bool(found)) and not forbidden
 
 
 def check(case: dict, reply: dict, embed: Embed | None = None) -> dict:

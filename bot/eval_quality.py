@@ -49,10 +49,15 @@ def quoted_statements(text: str) -> list[str]:
     return out
 
 
+def nugget_match(text: str, nugget: Sequence[str]) -> str | None:
+    """The first of the nugget's wordings that text contains, or None."""
+    flat = _flat(text)
+    return next((alt for alt in nugget if _flat(alt) in flat), None)
+
+
 def has_nugget(text: str, nugget: Sequence[str]) -> bool:
     """Whether text contains one of the nugget's wordings."""
-    flat = _flat(text)
-    return any(_flat(alt) in flat for alt in nugget)
+    return nugget_match(text, nugget) is not None
 
 
 def _overlap(a: str, b: str) -> float:

@@ -6,6 +6,8 @@ import html
 import math
 from collections.abc import Sequence
 
+from bot.eval_case_view import case_rows
+
 COLOURS = {"ok": "#2e7d32", "bad": "#c62828", "bar": "#3f6fb5", "mark": "#e69500"}
 CSS = """
 body{font:15px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#222;padding:0 16px}
@@ -18,14 +20,10 @@ border-bottom:1px solid #eee;vertical-align:top} th{background:#f6f6f6}
 .kpis{display:flex;flex-wrap:wrap;gap:10px} .kpi{border:1px solid #e3e3e3;border-radius:8px;
 padding:8px 12px;min-width:120px} .kpi b{display:block;font-size:20px} .kpi span{color:#666;
 font-size:12px} .pass{color:#2e7d32;font-weight:600} .fail{color:#c62828;font-weight:600}
-.text{min-width:250px;color:#444;overflow-wrap:break-word} .q{min-width:160px;max-width:240px} table.narrow{width:auto}
+.text{min-width:300px;color:#444;overflow-wrap:break-word} .text p{margin:0 0 6px}
+.q{min-width:160px;max-width:240px} table.narrow{width:auto} td.exp{min-width:220px}
+ul.exp{margin:0;padding-left:0;list-style:none} mark{background:#fff1a8}
 """
-
-
-CASE_COLUMNS = (
-    *("", "id", "category", "expect", "got", "failed", "rank", "ms", "quality", "question"),
-    "reply",
-)
 
 
 def _e(value) -> str:
@@ -182,45 +180,6 @@ def _kpis(m: dict) -> str:
     )
 
 
-def _quality(flags: dict) -> str:
-    """One case's quality flags in a few words ("" when the case has none)."""
-    parts = []
-    if flags.get("first_answers") is not None:
-        parts.append("first answers" if flags["first_answers"] else "first does not answer")
-    if flags.get("nugget_recall") is not None:
-        parts.append(f"nuggets {flags['nugget_recall']:.2f}")
-    if flags.get("redundant_pairs"):
-        parts.append(f"{len(flags['redundant_pairs'])} redundant pair(s)")
-    if flags.get("honest") is not None:
-        parts.append("honest" if flags["honest"] else "answered anyway")
-    return "; ".join(parts)
-
-
-def _case_rows(results: Sequence[dict]) -> str:
-    rows = []
-    ordered = sorted(results, key=lambda r: bool(r["flags"]["passed"]))  # failures first
-    for r in ordered:
-        f, case, reply = r["flags"], r["case"], r["reply"]
-        ok = '<span class="pass">pass</span>' if f["passed"] else '<span class="fail">fail</span>'
-        failed = [
-            k
-            for k in ("expectation", "disclaimer", "mention", "source", "first_answers")
-            if f.get(k) is False
-        ]
-        text = " ".join((reply.get("text") or "").split())
-        text = text if len(text) <= 260 else text[:260] + "…"
-        rows.append(
-            f"<tr><td>{ok}</td><td>{_e(r['id'])}</td><td>{_e(case['category'])}</td>"
-            f"<td>{_e(case['expect'])}</td><td>{_e(f['outcome'])}</td>"
-            f"<td>{_e(', '.join(failed))}</td><td>{_e(_fmt(f['source_rank']))}</td>"
-            f"<td>{_e(_ms(r.get('latency_ms')))}</td><td>{_e(_quality(f))}</td>"
-            f"<td class='q'>{_e(case['question'][:200])}</td>"
-            f'<td class="text">{_e(text)}</td></tr>'
-        )
-    head = "".join(f"<th>{h}</th>" for h in CASE_COLUMNS)
-    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
-
-
 def render_report(results: Sequence[dict], m: dict) -> str:
     """The whole report page."""
     run = m.get("run", {})
@@ -274,6 +233,6 @@ def render_report(results: Sequence[dict], m: dict) -> str:
         f'<h2>Charts</h2><div class="grid">{grid}</div>'
         "<h2>By expected outcome</h2><table class='narrow'><tr><th>expect</th><th>cases</th><th>met</th>"
         f"<th>accuracy</th><th>pass rate</th></tr>{by_expect}</table>"
-        f"<h2>Cases (failures first)</h2>{_case_rows(results)}"
+        f"<h2>Cases (failures first)</h2>{case_rows(results)}"
         "</body></html>\n"
     )

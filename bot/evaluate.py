@@ -18,7 +18,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.eval_cases import Case, file_sha256, load_cases
-from bot.eval_metrics import MAX_THRESHOLDS, THRESHOLDS, check, failed_thresholds, metrics
+from bot.eval_metrics import (
+    MAX_THRESHOLDS,
+    SOURCE_K,
+    THRESHOLDS,
+    check,
+    failed_thresholds,
+    mention_matches,
+    metrics,
+)
 from bot.eval_quality import Embed
 from bot.reply import Reply
 from bot.safety.redact import redact
@@ -200,10 +208,28 @@ def _why(result: dict) -> str:
     flags = result["flags"]
     if not flags["expectation"]:
         return f"{result['id']} (expected {result['case']['expect']}, got {flags['outcome']})"
-    failed = [
-        k for k in ("disclaimer", "mention", "source", "first_answers") if flags.get(k) is False
-    ]
+    case, reply = result["case"], result["reply"]
+    failed = []
+    for name in ("disclaimer", "mention", "source", "first_answers"):
+        if flags.get(name) is not False:
+            continue
+        if name == "mention":
+            found, forbidden = mention_matches(case, reply)
+            expected = case.get("must_mention_any") or []
+            said = f"said {_quoted(forbidden)}" if forbidden else ""
+            missing = "" if found or not expected else f"none of {_quoted(expected)}"
+            name += ": " + "; ".join(p for p in (missing, said) if p)
+        elif name == "source":
+            name += f": {case['source_doc']} not in the first {SOURCE_K} citations"
+        elif name == "first_answers":
+            nugget = case["nuggets"][int(case.get("direct", 0))]
+            name += f": first statement lacks {_quoted(nugget)}"
+        failed.append(name)
     return f"{result['id']} ({', '.join(failed)})"
+
+
+def _quoted(words) -> str:
+    return " / ".join(f'"{w}"' for w in words)
 
 
 def write_outputs(run: Run, values: dict, out_dir: Path) -> None:

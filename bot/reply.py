@@ -72,6 +72,7 @@ class Reply:
     standalone_question: str = ""
     notice: str | None = None
     verification: Verification = field(default_factory=Verification)
+    follow_ups: tuple[str, ...] = ()  # page questions other patients asked, close to this one
     latency_ms: dict[str, float] = field(default_factory=dict)
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -93,6 +94,7 @@ class Reply:
         for cite, obj in zip(data["citations"], self.citations, strict=True):
             cite["quote"] = list(obj.quote)
             cite["attribution"] = obj.attribution
+        data["follow_ups"] = list(self.follow_ups)
         data["verification"]["dropped_sentences"] = list(self.verification.dropped_sentences)
         return data
 

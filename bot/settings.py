@@ -28,7 +28,15 @@ DOCS = {
     ),
     "rate_limit": ("BOT_RATE_LIMIT", "questions per minute allowed from one client (default 30)"),
     "queue_size": ("BOT_QUEUE_SIZE", "questions waiting at once before 'busy' (default 64)"),
-    "retention_days": ("BOT_RETENTION_DAYS", "days feedback records are kept (default 30)"),
+    "retention_days": (
+        "BOT_RETENTION_DAYS",
+        "days feedback records and logged gap questions are kept (default 30)",
+    ),
+    "collect_gaps": (
+        "BOT_COLLECT_GAPS",
+        "1 to log questions the bot declined or answered partly, redacted (default: off)",
+    ),
+    "gaps_token": ("BOT_GAPS_TOKEN", "password of the /gaps report page (unset: no page)"),
     "sources": (
         "BOT_SOURCES",
         "comma-separated pages, corpora or folders app.py keeps the index in sync with at start "
@@ -55,6 +63,8 @@ class Settings:
     rate_limit: int = 30
     queue_size: int = 64
     retention_days: int = 30
+    collect_gaps: bool = False
+    gaps_token: str | None = None
     sources: str = ""
 
     def source_paths(self) -> list[Path]:

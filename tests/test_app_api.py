@@ -12,7 +12,6 @@ from bot.chain import Bot
 from bot.settings import Settings
 from tests.conftest import answers_held
 from vectorstore.index import Index
-from webapp.background import running
 from webapp.server import build_app
 
 QUESTION = "How long does Botox last?"
@@ -38,13 +37,6 @@ def client(data_dir, embedder):
     """A TestClient over the app with the default rate limit."""
     with TestClient(make_app(data_dir, embedder)) as test_client:
         yield test_client
-
-
-@pytest.fixture(scope="module")
-def server(data_dir, embedder):
-    """The app served by uvicorn on a free loopback port."""
-    with running(make_app(data_dir, embedder)) as url:
-        yield url
 
 
 def test_api_answers_with_citations_and_disclaimer(client):
@@ -177,31 +169,6 @@ def test_openapi_documents_the_ask_route(client):
     assert client.get("/docs").status_code == 200
     assert client.get("/widget.js").headers["content-type"].startswith("text/javascript")
     assert client.get("/embed", follow_redirects=False).headers["location"] == "/embed/"
-
-
-@pytest.mark.slow
-def test_api_and_gradio_client_give_the_same_reply(server):
-    import httpx
-    from gradio_client import Client
-
-    api = httpx.post(f"{server}/api/ask", json={"question": QUESTION}, timeout=120).json()
-    ui = Client(f"{server}/", verbose=False).predict(QUESTION, api_name="/chat")
-    reply = ui[-1]
-    assert reply["text"] == api["text"]
-    assert reply["disclaimer"] == api["disclaimer"]
-    assert [c["attribution"] for c in reply["citations"]] == [
-        c["attribution"] for c in api["citations"]
-    ]
-    assert "T.G. Khan" in ui[0]  # the transcript HTML shows the same sources
-
-
-@pytest.mark.slow
-def test_gradio_endpoint_enforces_the_question_limit(server):
-    from gradio_client import Client
-
-    *_, reply = Client(f"{server}/", verbose=False).predict("why " * 600, api_name="/chat")
-    assert reply["kind"] == "rejected"
-    assert "longer than 2000 characters" in reply["text"]
 
 
 def test_an_over_long_emergency_still_gets_the_emergency_reply(client):

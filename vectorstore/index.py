@@ -81,6 +81,8 @@ class Index:
         self.max_words = max_words
         self._reader = None
         self._reader_generation: str | None = None
+        self._chunk_collection = None
+        self._chunk_generation: str | None = None
         self._reader_lock = threading.Lock()  # app threads must not open the client twice
 
     # ----- generations -------------------------------------------------------------------
@@ -143,10 +145,39 @@ class Index:
         """Dense search: the k nearest chunks with cosine similarity (higher is closer)."""
         return self.search_by_vector(self.embedder.embed_query(query), k)
 
+    def _chunks(self):
+        """The raw Chroma collection of the live generation's chunks (reopened if it changed).
+
+        Searching it directly, not through langchain-chroma, keeps `python -m bot search` from
+        importing LangChain's vector store layer (about a second of start-up)."""
+        gen = self.current_generation()
+        if gen is None:
+            self.manifest()  # raises IndexMissingError with the message
+        with self._reader_lock:
+            if self._chunk_collection is None or gen != self._chunk_generation:
+                self.check_compatible()
+                self._chunk_collection = self.store.open_collection(gen)
+                self._chunk_generation = gen
+            return self._chunk_collection
+
     def search_by_vector(self, vector: list[float], k: int) -> list[tuple[Document, float]]:
         """Dense search with a precomputed query vector (chunks only)."""
-        hits = self.vectorstore().similarity_search_by_vector_with_relevance_scores(vector, k=k)
-        return [(doc, 1.0 - float(distance)) for doc, distance in hits]
+        got = self._chunks().query(
+            query_embeddings=[[float(x) for x in vector]],
+            n_results=k,
+            include=["documents", "metadatas", "distances"],
+        )
+        rows = zip(
+            got["ids"][0],
+            got["documents"][0],
+            got["metadatas"][0],
+            got["distances"][0],
+            strict=True,
+        )
+        return [
+            (Document(page_content=text or "", metadata=dict(meta or {}), id=cid), 1.0 - float(d))
+            for cid, text, meta, d in rows
+        ]
 
     def _generation(self) -> str:
         self.vectorstore()
@@ -335,3 +366,4 @@ class Index:
             raise
         report.wrote = True
         self._reader = None
+        self._chunk_collection = None

@@ -61,6 +61,10 @@ class AskResponse(BaseModel):
     abstained: bool
     triage: str | None
     kind: str
+    follow_ups: list[str] = Field(
+        default_factory=list,
+        description="up to 3 questions other patients asked on indexed pages close to this one",
+    )
 
 
 class ErrorOut(BaseModel):
@@ -159,7 +163,47 @@ def api_router(bot, limiter: RateLimiter) -> APIRouter:
             )
         return reply.to_dict()
 
+    @router.api_route(
+        "/ask",
+        methods=["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        include_in_schema=False,
+    )
+    async def ask_wrong_method(request: Request) -> JSONResponse:
+        """Only POST answers; say so in the API's error shape (Gradio's mount would say 404)."""
+        return JSONResponse(
+            {"error": f'{request.method} is not allowed: POST {{"question": "..."}} to /api/ask'},
+            status_code=405,
+            headers={"Allow": "POST"},
+        )
+
+    @router.api_route(
+        "/{path:path}",
+        methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        include_in_schema=False,
+    )
+    async def unknown(path: str) -> JSONResponse:
+        """Any other /api path: 404 in the same {"error"} shape."""
+        return JSONResponse({"error": f"no API route /api/{path}: use POST /api/ask"}, 404)
+
     return router
+
+
+def openapi_without_422(app: FastAPI) -> None:
+    """Drop the 422 FastAPI documents for every body: this API answers bad input with 400."""
+    default = app.openapi
+
+    def schema() -> dict:
+        if app.openapi_schema is None:
+            document = default()
+            for operations in document.get("paths", {}).values():
+                for operation in operations.values():
+                    operation.get("responses", {}).pop("422", None)
+            for name in ("HTTPValidationError", "ValidationError"):
+                document.get("components", {}).get("schemas", {}).pop(name, None)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = schema
 
 
 async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

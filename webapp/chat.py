@@ -10,6 +10,7 @@ import gradio as gr
 
 from bot import prompts
 from bot.reply import FinalEvent, Reply, TokenEvent
+from webapp.client_api import ClientEndpoint
 from webapp.feedback import FeedbackStore
 from webapp.ratelimit import BUSY_MESSAGE, RateLimiter
 from webapp.render import FEEDBACK_REASONS, Turn, render_banner, render_transcript
@@ -73,6 +74,11 @@ element.addEventListener('click', (ev) => {
     box.hidden = !box.hidden;
     thumb.setAttribute('aria-expanded', String(!box.hidden));
     if (!box.hidden) box.querySelector('input').focus();
+    return;
+  }
+  const follow = ev.target.closest('button.follow-up');
+  if (follow) {
+    trigger('follow_up', {question: follow.dataset.q});
     return;
   }
   const send = ev.target.closest('button.fb-send');
@@ -162,6 +168,11 @@ class ChatHandlers:
         shown = question if len(question) <= self.limit else question[: self.limit] + "…"
         turns.append(Turn(question=shown, reply=reply))
         return render_transcript(turns), turns, "", reply.to_dict(), gr.skip()
+
+    def follow_up(self, turns: list[Turn] | None, request: gr.Request, evt: gr.EventData):
+        """A suggested follow-up was clicked: asked exactly as if it had been typed."""
+        data = evt._data if isinstance(getattr(evt, "_data", None), dict) else {}
+        return self.safety(data.get("question") or "", turns, request)
 
     def ask_pending(self, pending: str, turns: list[Turn] | None, request: gr.Request):
         """The queued half of a page question that `safety` handed on."""
@@ -305,10 +316,18 @@ def build_chat(
             api_visibility="private",
             show_progress="hidden",
         )
-        # gradio_client's /chat: the whole answer in one queued call (safety first inside it).
-        api_only = gr.Button(visible=False)
-        api_only.click(
-            handlers.chat, [question, turns], chat_outputs, api_name="chat", show_progress="hidden"
+        # gradio_client's and @gradio/client's /chat: the reply as JSON, in one queued call.
+        endpoint = ClientEndpoint(bot, handlers.limiter)
+        api_question = gr.Textbox(visible=False, label="question")
+        api_history = gr.JSON([], visible=False, label="history")
+        api_reply = gr.JSON(visible=False, label="reply")
+        gr.Button(visible=False).click(
+            endpoint.answer,
+            [api_question, api_history],
+            api_reply,
+            api_name="chat",
+            api_description="Answer one question (history optional): text, citations, disclaimer",
+            show_progress="hidden",
         )
         for example in examples:
             example.click(
@@ -327,6 +346,14 @@ def build_chat(
         )
         clear.click(
             handlers.clear, None, chat_outputs, api_visibility="private", show_progress="hidden"
+        )
+        transcript.follow_up(
+            handlers.follow_up,
+            [turns],
+            [*chat_outputs, pending],
+            queue=False,
+            api_visibility="private",
+            show_progress="hidden",
         )
         transcript.feedback(
             handlers.rate,

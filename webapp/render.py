@@ -194,6 +194,20 @@ def render_feedback(reply_id: str, given: str | None) -> str:
     )
 
 
+def render_follow_ups(questions: Sequence[str]) -> str:
+    """Questions other patients asked on close pages, each a button that asks it."""
+    if not questions:
+        return ""
+    buttons = "".join(
+        f'<li><button type="button" class="follow-up" data-q="{esc(q)}">{esc(q)}</button></li>'
+        for q in questions
+    )
+    return (
+        '<nav class="follow-ups" aria-label="Other patients asked">'
+        f'<p class="fu-title">Other patients asked:</p><ul>{buttons}</ul></nav>'
+    )
+
+
 def _urgent_block(text: str) -> tuple[str, str]:
     """An urgent reply's text split into its "get seen today" block and the rest."""
     block = prompts.load("urgent")
@@ -225,6 +239,7 @@ def render_reply(reply: Reply, feedback: str | None = None, *, rateable: bool = 
         cards = "".join(render_source(c, reply.id) for c in reply.citations)
         parts.append(f'<section class="sources" aria-label="Sources"><h2>Sources</h2>{cards}')
         parts.append("</section>")
+    parts.append(render_follow_ups(reply.follow_ups))
     parts.append(f'<p class="disclaimer" role="note">{esc(reply.disclaimer)}</p>')
     if rateable:
         parts.append(render_feedback(reply.id, feedback))

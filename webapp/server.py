@@ -8,9 +8,11 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from webapp.api import api_router, http_error, install_error_handler
+from bot.gaps.log import GapLog
+from webapp.api import api_router, http_error, install_error_handler, openapi_without_422
 from webapp.chat import build_chat
 from webapp.feedback import FeedbackStore
+from webapp.gaps_page import GapRecorder, install_gaps_page
 from webapp.ratelimit import RateLimiter
 from webapp.security import MAX_BODY_BYTES, BodyLimit, SecurityHeaders, parse_origins
 from webapp.style import CSS, theme
@@ -32,6 +34,9 @@ def build_app(
         settings.data_dir, retention_days=settings.retention_days
     )
     limiter = limiter or RateLimiter(settings.rate_limit)
+    gaps = GapLog.in_folder(settings.data_dir, retention_days=settings.retention_days)
+    if settings.collect_gaps:  # off by default: nothing a patient types is kept unless asked
+        bot = GapRecorder(bot, gaps)
 
     app = FastAPI(
         title="Doctor-answers bot",
@@ -44,6 +49,9 @@ def build_app(
     install_error_handler(app)
     app.add_exception_handler(HTTPException, http_error)
     app.include_router(api_router(bot, limiter))
+    if settings.gaps_token:
+        install_gaps_page(app, bot, gaps, settings.gaps_token)
+    openapi_without_422(app)
 
     @app.get("/widget.js", include_in_schema=False)
     def widget_js() -> Response:

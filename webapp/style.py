@@ -78,6 +78,12 @@ details.source[open] { background: #f1f5f9; border-color: #1d4ed8; }
 .fb-reasons legend { font-size: .88rem; color: #374151; }
 .fb-reasons label { display: inline-flex; gap: .3rem; align-items: center; min-height: 36px; }
 .fb-send { font-size: .95rem; padding: 0 .8rem; }
+.follow-ups ul { list-style: none; padding: 0; margin: .35rem 0 0; display: flex;
+                 flex-wrap: wrap; gap: .35rem; }
+.fu-title { font-size: .88rem; color: #374151; margin: .5rem 0 0 !important; }
+.follow-up { text-align: left; min-height: 36px; padding: .3rem .7rem; border-radius: 8px;
+             border: 1px solid #94a3b8; background: #fff; color: #1e3a8a; font-size: .9rem; }
+.follow-up:hover { background: #eff6ff; }
 .fb-done { font-size: .88rem; color: #166534; margin: .3rem 0 0 !important; }
 .transcript a:focus-visible, .transcript button:focus-visible, .transcript summary:focus-visible,
 .transcript input:focus-visible { outline: 3px solid #2563eb; outline-offset: 2px; }

@@ -1,0 +1,1 @@
+"""What patients asked that no doctor answered: the redacted log and the report built from it."""
