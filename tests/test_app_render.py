@@ -205,3 +205,14 @@ def test_core_never_imports_gradio():
     code = "import sys, bot.chain, bot.cli, vectorstore.index; print('gradio' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_partial_reply_that_quotes_the_covered_part_says_partly_covered():
+    reply = Reply(
+        text='None mention "alcohol".\n\nHere is what they do say:\n\nOne doctor: "A." [1]',
+        disclaimer=DISCLAIMER,
+        kind="partial",
+        citations=(citation(),),
+    )
+    html = render_reply(reply)
+    assert "Partly covered" in html and "Not covered" not in html

@@ -40,6 +40,8 @@ KIND_STYLE = {
     "unavailable": ("Temporarily unavailable", None),
     "error": ("Something went wrong", None),
 }
+# A partial reply that also quotes what the answers say about the rest of the question.
+PARTLY = "Partly covered: part of what you asked is not in the doctors' answers"
 
 
 @dataclass
@@ -220,6 +222,8 @@ def render_reply(reply: Reply, feedback: str | None = None, *, rateable: bool = 
     """One finished reply: badge, notice, text with markers, source cards, disclaimer, rating."""
     kind = reply.kind if reply.kind in KIND_STYLE else "answer"
     badge, role = KIND_STYLE[kind]
+    if kind == "partial" and reply.citations:
+        badge = PARTLY
     role_attr = f' role="{role}"' if role else ""
     parts = [f'<article class="msg bot kind-{kind}" data-kind="{kind}"{role_attr} ']
     parts.append(f'aria-label="Reply" data-reply="{esc(reply.id)}">')
