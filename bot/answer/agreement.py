@@ -42,6 +42,7 @@ class Candidate:
     addresses: float = 0.0  # direct + focus cosine + answer shape: which statement comes first
     vector: np.ndarray | None = None
     own_case: bool = False
+    on_point: bool = True  # has the asked shape of answer or a focus word (see compose._select)
 
 
 @dataclass

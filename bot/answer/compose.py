@@ -226,6 +226,9 @@ class ExtractiveComposer:
             cands, vectors, _lexical(question, sentences, focus), addresses, strict=True
         ):
             cand.vector, cand.lexical = vec, lex
+            # Asked for a shape of answer ("made of": a definition), a sentence with neither that
+            # shape nor a focus word is beside the point, however close its words.
+            cand.on_point = not shapes or lex > 0 or has_shape(cand.sentence, shapes)
             cosine = float(np.dot(q, vec))
             cand.direct = cosine + DIRECT_LEXICAL_WEIGHT * lex
             penalty = SUBJECT_PENALTY if cand.answer_id in elsewhere else 0.0
@@ -290,6 +293,8 @@ class ExtractiveComposer:
             gains = np.where(left, relevance - MMR_PENALTY * closest, -np.inf)
             pick = int(np.argmax(gains))
             left[pick] = False
+            if not pool[pick].on_point:
+                continue  # more words, not more answer
             if any(duplicate(pool[pick], pool[i]) for i in chosen):
                 continue  # said already: its doctor is counted there if they say it exactly
             cost = word_count(pool[pick].sentence) + self.framing_words
