@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator
 
 import gradio as gr
 
 from bot import prompts
-from bot.reply import FinalEvent, Reply, TokenEvent
+from bot.reply import FinalEvent, Reply, StatementEvent
 from webapp.feedback import FeedbackStore
 from webapp.ratelimit import BUSY_MESSAGE, RateLimiter
 from webapp.render import FEEDBACK_REASONS, Turn, render_banner, render_transcript
@@ -24,7 +23,6 @@ EXAMPLES = (
     "My eyelid is drooping after Botox. Will it get better?",
     "Is there a way to reverse Botox?",
 )
-STREAM_EVERY = 0.05  # seconds between UI updates while streaming, so long replies stay cheap
 
 # Runs once in the browser: markers open their source card, rating buttons report to Python,
 # and a new question or reply is scrolled to its start (not the bottom of a long reply).
@@ -130,13 +128,10 @@ class ChatHandlers:
             yield render_transcript(turns), turns, turn.reply.to_dict()
             return
         yield render_transcript(turns), turns, gr.skip()
-        last = time.monotonic()
         for event in self.bot.stream(question, history):
-            if isinstance(event, TokenEvent):
-                turn.streamed += event.text
-                if time.monotonic() - last >= STREAM_EVERY:
-                    last = time.monotonic()
-                    yield render_transcript(turns), turns, gr.skip()
+            if isinstance(event, StatementEvent):  # verified: shown at once (a few per reply)
+                turn.statements.append(event)
+                yield render_transcript(turns), turns, gr.skip()
             elif isinstance(event, FinalEvent):
                 turn.reply = event.reply
         if turn.reply is None:  # the bot always ends with a FinalEvent; this is a safety net

@@ -9,11 +9,11 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from bot import prompts
-from bot.reply import Citation, Reply
+from bot.reply import Citation, Reply, StatementEvent
 
 MARKER = re.compile(r"\[(\d{1,3})\]")
 BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
@@ -47,7 +47,7 @@ class Turn:
     """One exchange in a chat session: the question, the text streamed so far, the final reply."""
 
     question: str
-    streamed: str = ""
+    statements: list[StatementEvent] = field(default_factory=list)  # verified, as streamed
     reply: Reply | None = None
     feedback: str | None = None  # "up" or "down" once the user rated the reply
     rateable: bool = True  # False for replies the web layer made itself (e.g. "busy")
@@ -235,14 +235,41 @@ def render_question(question: str) -> str:
     return f'<article class="msg user" aria-label="Your question">{paragraphs(question)}</article>'
 
 
-def render_pending(streamed: str) -> str:
-    """A reply still being written: plain escaped text, or a waiting note before the first word."""
-    body = (
-        paragraphs(streamed)
-        if streamed.strip()
-        else ('<p class="waiting">Looking through the doctors\' answers…</p>')
-    )
-    return f'<article class="msg bot pending" aria-busy="true" aria-label="Reply">{body}</article>'
+def streamed_text(statements: Sequence[StatementEvent]) -> str:
+    """The statements sent so far as one text: a space within a paragraph, a blank line between."""
+    text = ""
+    for i, s in enumerate(statements):
+        if i:
+            text += " " if s.paragraph == statements[i - 1].paragraph else "\n\n"
+        text += s.text
+    return text
+
+
+def render_pending(statements: Sequence[StatementEvent]) -> str:
+    """A reply still being written: the verified statements so far with their sources and the
+    disclaimer, or a waiting note before the first one."""
+    if not statements:
+        body = '<p class="waiting">Looking through the doctors\' answers…</p>'
+        return (
+            f'<article class="msg bot pending" aria-busy="true" aria-label="Reply">{body}</article>'
+        )
+    urgent = [s for s in statements if s.kind == "urgent"]
+    rest = [s for s in statements if s.kind != "urgent"]
+    citations = [c for s in rest for c in s.citations]
+    parts = ['<article class="msg bot pending" aria-busy="true" aria-label="Reply">']
+    if urgent:
+        parts.append(
+            '<section class="urgent-block" role="alert" aria-label="Get seen today">'
+            f'<p class="badge">Get seen today</p>{paragraphs(streamed_text(urgent))}</section>'
+        )
+    parts.append(f'<div class="text">{paragraphs(streamed_text(rest), "pending", citations)}</div>')
+    if citations:
+        cards = "".join(render_source(c, "pending") for c in citations)
+        parts.append(f'<section class="sources" aria-label="Sources"><h2>Sources</h2>{cards}')
+        parts.append("</section>")
+    parts.append(f'<p class="disclaimer" role="note">{esc(statements[0].disclaimer)}</p>')
+    parts.append("</article>")
+    return "".join(parts)
 
 
 def render_transcript(turns: Sequence[Turn]) -> str:
@@ -256,7 +283,7 @@ def render_transcript(turns: Sequence[Turn]) -> str:
     for turn in turns:
         out.append(render_question(turn.question))
         if turn.reply is None:
-            out.append(render_pending(turn.streamed))
+            out.append(render_pending(turn.statements))
         else:
             out.append(render_reply(turn.reply, turn.feedback, rateable=turn.rateable))
     return "".join(out)

@@ -13,6 +13,7 @@ from webapp.chat import build_chat
 from webapp.feedback import FeedbackStore
 from webapp.ratelimit import RateLimiter
 from webapp.security import MAX_BODY_BYTES, BodyLimit, SecurityHeaders, parse_origins
+from webapp.stream_api import stream_router
 from webapp.style import CSS, theme
 from webapp.widget import WIDGET_JS
 
@@ -44,6 +45,7 @@ def build_app(
     install_error_handler(app)
     app.add_exception_handler(HTTPException, http_error)
     app.include_router(api_router(bot, limiter))
+    app.include_router(stream_router(bot, limiter))
 
     @app.get("/widget.js", include_in_schema=False)
     def widget_js() -> Response:
