@@ -15,7 +15,7 @@ from webapp.ratelimit import RateLimiter
 from webapp.security import MAX_BODY_BYTES, BodyLimit, SecurityHeaders, parse_origins
 from webapp.stream_api import stream_router
 from webapp.style import CSS, theme
-from webapp.widget import WIDGET_JS
+from webapp.widget import widget_js as widget_script
 
 CONCURRENCY = 2  # answers computed at once per page; the machine's cores are the real limit
 
@@ -46,12 +46,13 @@ def build_app(
     app.add_exception_handler(HTTPException, http_error)
     app.include_router(api_router(bot, limiter))
     app.include_router(stream_router(bot, limiter))
+    widget = widget_script(origins)
 
     @app.get("/widget.js", include_in_schema=False)
     def widget_js() -> Response:
         """The floating chat bubble for host pages."""
         return Response(
-            WIDGET_JS,
+            widget,
             media_type="text/javascript; charset=utf-8",
             headers={"Cache-Control": "public, max-age=300"},
         )
