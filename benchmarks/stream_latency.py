@@ -79,6 +79,22 @@ class FirstPiece:
             yield piece
 
 
+class FirstCheck:
+    """Wraps a verifier to time its first check in a stream: when the model's first statement
+    was complete and judged (sent or dropped), the earliest a statement could be shown."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.started, self.times, self.armed = inner, 0.0, [], False
+
+    def check(self, text, answers):
+        """Check as the verifier does, noting when the first check of this stream ended."""
+        checked = self.inner.check(text, answers)
+        if self.armed:
+            self.times.append((time.perf_counter() - self.started) * 1000)
+            self.armed = False
+        return checked
+
+
 def measure(streaming: Bot, whole: Bot, questions: list[str] | tuple[str, ...]) -> dict:
     """Both paths on every question, alternating, each bot with its own embedding cache.
 
@@ -94,6 +110,7 @@ def measure(streaming: Bot, whole: Bot, questions: list[str] | tuple[str, ...]) 
         if use_stream:
             if isinstance(streaming.generator, FirstPiece):
                 streaming.generator.started = time.perf_counter()
+                streaming.verifier.started, streaming.verifier.armed = time.perf_counter(), True
             ttfs, total, count = timed_stream(streaming, question)
             streamed[question], first[question], statements[question] = total, ttfs, count
         else:
@@ -106,6 +123,7 @@ def measure(streaming: Bot, whole: Bot, questions: list[str] | tuple[str, ...]) 
                 fell_back.add(question)
     firsts = [first[q] for q in answered if first.get(q) is not None]
     model = getattr(streaming.generator, "times", [])
+    judged = getattr(streaming.verifier, "times", [])
     return {
         "n": n,
         "answered": len(answered),
@@ -117,6 +135,7 @@ def measure(streaming: Bot, whole: Bot, questions: list[str] | tuple[str, ...]) 
         "answer_p50": statistics.median(answers.values()),
         "answer_p95": percentile(list(answers.values()), 95),
         "model_first_piece_p50": statistics.median(model) if model else None,
+        "first_judged_p50": statistics.median(judged) if judged else None,
     }
 
 
@@ -201,6 +220,7 @@ def main() -> None:
                 )
                 llm_stream, llm_whole = Bot(llm, index=bot.index), Bot(llm, index=bot.index)
                 llm_stream.generator = FirstPiece(llm_stream.generator)
+                llm_stream.verifier = FirstCheck(llm_stream.verifier)
                 llm_whole.answer(WARMUP[0])
                 chosen = LLM_QUESTIONS[: args.llm_questions]
                 results["openai (llama.cpp, SmolLM2-135M)"] = measure(llm_stream, llm_whole, chosen)
