@@ -131,9 +131,10 @@ def measure(streaming: Bot, whole: Bot, questions: list[str] | tuple[str, ...]) 
         "statements_mean": statistics.mean(statements[q] for q in answered) if answered else 0.0,
         "first_p50": statistics.median(firsts) if firsts else 0.0,
         "first_p95": percentile(firsts, 95) if firsts else 0.0,
-        "stream_total_p50": statistics.median(streamed.values()),
-        "answer_p50": statistics.median(answers.values()),
-        "answer_p95": percentile(list(answers.values()), 95),
+        # Over the answered questions too, so the columns compare the same replies.
+        "stream_total_p50": statistics.median(streamed[q] for q in answered) if answered else 0.0,
+        "answer_p50": statistics.median(answers[q] for q in answered) if answered else 0.0,
+        "answer_p95": percentile([answers[q] for q in answered], 95) if answered else 0.0,
         "model_first_piece_p50": statistics.median(model) if model else None,
         "first_judged_p50": statistics.median(judged) if judged else None,
     }
@@ -237,7 +238,9 @@ def main() -> None:
     for name, result in results.items():
         if result["model_first_piece_p50"] is not None:
             print(
-                f"{name}: the model's first piece of text after {result['model_first_piece_p50']:.0f} ms (p50)"
+                f"{name}: the model's first piece of text after "
+                f"{result['model_first_piece_p50']:.0f} ms, its first statement complete and "
+                f"judged (sent or dropped) after {result['first_judged_p50']:.0f} ms (p50)"
             )
     if args.out:
         args.out.write_text(json.dumps(results, indent=2))

@@ -126,7 +126,9 @@ def test_fixed_texts_in_the_language_asked_for(tab, sites):
     spanish = widget_texts()["es"]
     tab.goto(sites["host"] + "/spanish.html")
     tab.get_by_role("button", name=spanish["title"]).click()
-    expect(tab.locator("#doctor-answers-bubble")).to_have_attribute("aria-label", spanish["close"])
+    expect(tab.locator("#doctor-answers-bubble")).to_have_attribute(
+        "aria-label", f"{spanish['close']}: {spanish['title']}"
+    )
     chat = tab.frame_locator("#doctor-answers-frame")
     expect(chat.locator(".app-header h1")).to_have_text(spanish["title"], timeout=60_000)
     expect(chat.locator(".transcript .empty")).to_have_text(spanish["greeting"])

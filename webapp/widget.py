@@ -133,7 +133,7 @@ _WIDGET_JS = r"""(function () {
     if (open && !panel) build();
     if (panel) panel.hidden = !open;
     button.setAttribute('aria-expanded', String(open));
-    button.setAttribute('aria-label', open ? T.close : title);
+    button.setAttribute('aria-label', open ? T.close + ': ' + title : title);
     button.title = open ? T.close : title;
     button.replaceChildren(open ? CLOSE : CHAT);
     button.style.color = ink(accent);
