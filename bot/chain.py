@@ -27,7 +27,7 @@ from bot.answer.sources import AnswerRef, numbered_answers, render, renumber
 from bot.answer.verify import Verifier
 from bot.embed_cache import CachedEmbedder
 from bot.follow_ups import FollowUps
-from bot.reply import CitationEvent, FinalEvent, Reply, TokenEvent, Verification
+from bot.reply import FinalEvent, Reply, StatementEvent, Verification
 from bot.safety import SafetyChecks
 from bot.settings import Settings
 from vectorstore.errors import BotError, StoreUnavailableError
@@ -101,15 +101,15 @@ class Bot:
         self.safety = safety or SafetyChecks(self.embedder, self.settings)
         self.follow_ups = FollowUps(self.index, self.vectors.many)
         self.strict = strict  # tests: unexpected errors are raised, not turned into a reply
-        self.chain = (
+        # Up to the gate, then compose and verify; Bot.stream runs the same prefix.
+        self.prefix = (
             _timed("validate", self._validate)
             | _timed("triage", self._triage)
             | _timed("rewrite", self._rewrite)
             | _timed("retrieve", self._retrieve)
             | _timed("gate", self._gate)
-            | _timed("compose", self._compose)
-            | _timed("verify", self._verify)
         )
+        self.chain = self.prefix | _timed("compose", self._compose) | _timed("verify", self._verify)
 
     @property
     def backend_name(self) -> str:
@@ -196,6 +196,11 @@ class Bot:
                     err,
                 )
                 state["generator_failed"] = True
+        return self._extract(state)
+
+    def _extract(self, state: State) -> State:
+        """The extractive draft: the doctors' own sentences, quoted."""
+        docs: list[Document] = state["docs"]
         composition = self.composer.compose(
             _asked(state),
             docs,
@@ -278,22 +283,24 @@ class Bot:
         try:
             state = self.chain.invoke(state)
             reply = state["reply"]
-        except StoreUnavailableError as err:
-            log.warning("store unavailable: %s", err)
-            reply = _reply(state, kind="unavailable", text=prompts.load("unavailable"))
-        except BotError as err:
-            log.error("cannot answer: %s", err)
-            if self.strict:
-                raise
-            reply = _reply(state, kind="error", text=prompts.load("error"))
-        except Exception:
-            log.exception("unexpected error while answering")
-            if self.strict:
-                raise
-            reply = _reply(state, kind="error", text=prompts.load("error"))
+        except Exception as err:
+            reply = self.failed(state, err)
         reply = self._with_follow_ups(reply, state)
         reply.latency_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
         return reply
+
+    def failed(self, state: State, err: Exception) -> Reply:
+        """The reply when answering raised: "unavailable" for the store, else "error"."""
+        if isinstance(err, StoreUnavailableError):
+            log.warning("store unavailable: %s", err)
+            return _reply(state, kind="unavailable", text=prompts.load("unavailable"))
+        if isinstance(err, BotError):
+            log.error("cannot answer: %s", err)
+        else:
+            log.error("unexpected error while answering", exc_info=err)
+        if self.strict:
+            raise err
+        return _reply(state, kind="error", text=prompts.load("error"))
 
     def _with_follow_ups(self, reply: Reply, state: State) -> Reply:
         """Add up to three close page questions, except under a safety reply or a refusal."""
@@ -317,22 +324,10 @@ class Bot:
         state: State = {"question": question}
         return _reply(state, kind=verdict.kind, triage=verdict.triage, text=verdict.message)
 
-    def stream(self, question: str, history: Sequence = ()) -> Iterator:
-        """Typed events: the reply's text in pieces, then its citations, then the final Reply."""
-        reply = self.answer(question, history)
-        for piece in _pieces(reply.text):
-            yield TokenEvent(piece)
-        for citation in reply.citations:
-            yield CitationEvent(citation)
-        yield FinalEvent(reply)
+    def stream(
+        self, question: str, history: Sequence = ()
+    ) -> Iterator[StatementEvent | FinalEvent]:
+        """Typed events: each statement once it has passed verification, then the final Reply."""
+        from bot.stream import stream_reply
 
-
-def _pieces(text: str) -> Iterator[str]:
-    word = ""
-    for ch in text:
-        word += ch
-        if ch in " \n":
-            yield word
-            word = ""
-    if word:
-        yield word
+        yield from stream_reply(self, question, history)

@@ -91,26 +91,49 @@ class Reply:
         """A JSON-ready dict (the HTTP API and `ask --json` print this)."""
         data = asdict(self)
         data["abstained"] = self.abstained
-        for cite, obj in zip(data["citations"], self.citations, strict=True):
-            cite["quote"] = list(obj.quote)
-            cite["attribution"] = obj.attribution
+        data["citations"] = [citation_dict(c) for c in self.citations]
         data["follow_ups"] = list(self.follow_ups)
         data["verification"]["dropped_sentences"] = list(self.verification.dropped_sentences)
         return data
 
 
+def citation_dict(citation: Citation) -> dict:
+    """A citation as JSON-ready data, with the attribution a patient is shown."""
+    data = asdict(citation)
+    data["quote"] = list(citation.quote)
+    data["attribution"] = citation.attribution
+    return data
+
+
 @dataclass(frozen=True)
-class TokenEvent:
-    """A piece of reply text, in order."""
+class StatementEvent:
+    """One statement of a reply, sent as soon as it has passed verification.
+
+    Its markers are final ([1] is the first source cited in the whole reply) and `citations`
+    holds the sources it cites for the first time. Like a Reply, it cannot be built without the
+    disclaimer, so every piece of a streamed reply carries it."""
 
     text: str
+    disclaimer: str
+    citations: tuple[Citation, ...] = ()
+    paragraph: int = 0  # statements of one paragraph share the number (joined by a space)
+    kind: str = "answer"  # a reply kind, or "urgent" for the "get seen today" block first
 
+    def __post_init__(self) -> None:
+        if not self.disclaimer or not self.disclaimer.strip():
+            raise ValueError("a streamed statement must carry the medical disclaimer")
+        if self.kind not in (*KINDS, "urgent"):
+            raise ValueError(f"unknown statement kind {self.kind!r}")
 
-@dataclass(frozen=True)
-class CitationEvent:
-    """A source became known (sent before the final reply)."""
-
-    citation: Citation
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (the streaming API sends this)."""
+        return {
+            "text": self.text,
+            "citations": [citation_dict(c) for c in self.citations],
+            "paragraph": self.paragraph,
+            "kind": self.kind,
+            "disclaimer": self.disclaimer,
+        }
 
 
 @dataclass(frozen=True)

@@ -88,20 +88,26 @@ def load_jsonl(path: Path) -> list[dict]:
 
 @contextlib.contextmanager
 def answers_held(bot) -> Iterator[threading.Semaphore]:
-    """Every bot.answer call waits until the block ends: fills a queue with real requests.
+    """Every bot.answer and bot.stream call waits until the block ends: fills a queue with real
+    requests.
 
     Yields a semaphore released once as each call starts (acquire it to know one is held)."""
     started, release = threading.Semaphore(0), threading.Event()
-    original = bot.answer
+    answer, stream = bot.answer, bot.stream
 
     def held(*args, **kwargs):
         started.release()
         release.wait(60)
-        return original(*args, **kwargs)
+        return answer(*args, **kwargs)
 
-    bot.answer = held
+    def held_stream(*args, **kwargs):
+        started.release()
+        release.wait(60)
+        yield from stream(*args, **kwargs)
+
+    bot.answer, bot.stream = held, held_stream
     try:
         yield started
     finally:
         release.set()
-        bot.answer = original
+        bot.answer, bot.stream = answer, stream

@@ -14,7 +14,7 @@ from bot import prompts
 from bot.answer.agreement import exactly_supports
 from bot.answer.rewrite import needs_context, standalone
 from bot.chain import Bot
-from bot.reply import CitationEvent, FinalEvent, Reply, TokenEvent
+from bot.reply import Reply
 from bot.settings import Settings
 from tests.conftest import ROOT, SEEDS, load_jsonl
 from vectorstore.corpus import read_page
@@ -132,17 +132,6 @@ def test_standalone_without_history_is_unchanged():
 def test_reply_cannot_be_built_without_disclaimer():
     with pytest.raises(ValueError, match="disclaimer"):
         Reply(text="hello", disclaimer=" ")
-
-
-def test_stream_events_end_with_the_same_reply(seed_bot):
-    events = list(seed_bot.stream("Can Botox cause permanent side effects?"))
-    assert isinstance(events[-1], FinalEvent)
-    reply = events[-1].reply
-    tokens = [e.text for e in events if isinstance(e, TokenEvent)]
-    cites = [e.citation for e in events if isinstance(e, CitationEvent)]
-    assert "".join(tokens) == reply.text and tuple(cites) == reply.citations
-    kinds = [type(e).__name__ for e in events]
-    assert kinds.index("CitationEvent") > max(i for i, k in enumerate(kinds) if k == "TokenEvent")
 
 
 def test_answer_without_disclaimer_request_changes_nothing(seed_bot):

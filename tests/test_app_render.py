@@ -56,8 +56,8 @@ def test_reply_html_escapes_user_and_doctor_text():
     html = render_transcript([Turn(question=EVIL, reply=reply)])
     assert "<img" not in html and "<script" not in html
     assert (
-        html.count("&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;") == 7
-    )  # every place it shows
+        html.count("&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;") == 10
+    )  # every place it shows (7), and the hidden text the Copy button copies (3)
     assert "<mark>Botox will wear off in approximately 3 months.</mark>" in html
 
 

@@ -175,7 +175,7 @@ def test_thumbs_down_with_reason_is_saved(page, data_dir):
     reply = ask(page, "Can side effects from Botox be permanent?")
     reply_id = reply.get_attribute("data-reply")
     reply.get_by_role("button", name="Not helpful").click()
-    reply.get_by_label("Unclear").check()
+    reply.get_by_role("button", name="Unclear").click()
     reply.get_by_role("button", name="Send feedback").click()
     playwright_api.expect(page.locator(".fb-done")).to_contain_text("feedback was saved")
     with sqlite3.connect(data_dir / "feedback.sqlite3") as conn:

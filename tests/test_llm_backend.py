@@ -287,3 +287,28 @@ def test_in_process_llamacpp_backend(seed_index_dir, embedder, monkeypatch):
     bot = Bot(settings, index=Index(seed_index_dir, embedder=embedder), strict=True)
     assert bot.backend_name == "llamacpp"
     assert_grounded(bot.answer("How long does Botox last?"), "llamacpp")
+
+
+def test_streamed_statements_are_verified_and_end_with_the_reply(llm_bot):
+    from bot.reply import FinalEvent, StatementEvent
+
+    calls = llm_bot.generator.calls
+    events = list(llm_bot.stream("Will my droopy eyelid from Botox go away?"))
+    assert llm_bot.generator.calls == calls + 1  # the model did write, streamed
+    *statements, final = events
+    assert isinstance(final, FinalEvent) and statements
+    assert all(isinstance(s, StatementEvent) for s in statements)
+    reply = final.reply
+    assert_grounded(reply, "openai")
+    print("\nSmolLM2 wrote:", llm_bot.generator.raw[-1], "\nverification:", reply.verification)
+    sent = {c.marker for s in statements for c in s.citations}
+    for statement in statements:
+        assert statement.disclaimer == prompts.disclaimer()
+        for unit in units(statement.text):  # every statement shown cites a source it was sent with
+            assert unit.markers and set(unit.markers) <= sent, unit.text
+    for dropped in reply.verification.dropped_sentences:
+        # The extractive fallback may quote a doctor's sentence the model copied unmarked.
+        copied = reply.verification.fell_back and any(
+            dropped in c.answer_text for c in reply.citations
+        )
+        assert copied or all(dropped not in s.text for s in statements), dropped

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import gradio as gr
 
 from bot import prompts
-from bot.reply import FinalEvent, Reply, TokenEvent
+from bot.reply import FinalEvent, Reply, StatementEvent
 from webapp.client_api import ClientEndpoint
 from webapp.feedback import FeedbackStore
 from webapp.ratelimit import BUSY_MESSAGE, RateLimiter
-from webapp.render import FEEDBACK_REASONS, Turn, render_banner, render_transcript
+from webapp.render import Turn, render_banner, render_transcript
+from webapp.render_actions import FEEDBACK_REASONS
 
 PENDING_SEP = "\x1f"  # between the hand-on count and the question in the hidden `pending` box
 
@@ -25,73 +27,17 @@ EXAMPLES = (
     "My eyelid is drooping after Botox. Will it get better?",
     "Is there a way to reverse Botox?",
 )
-STREAM_EVERY = 0.05  # seconds between UI updates while streaming, so long replies stay cheap
 
-# Runs once in the browser: markers open their source card, rating buttons report to Python,
-# and a new question or reply is scrolled to its start (not the bottom of a long reply).
-TRANSCRIPT_JS = """
-function scroller() {
-  for (let n = element.parentElement; n; n = n.parentElement) {
-    if (/(auto|scroll)/.test(getComputedStyle(n).overflowY)) return n;
-  }
-  return null;
-}
-function reveal(node) {
-  // Scroll only the conversation box, never the host page around an embedded chat.
-  const box = scroller();
-  if (box) box.scrollTop += node.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
-}
-let shown = null;
-watch('value', () => {
-  const bots = element.querySelectorAll('article.msg.bot');
-  const last = bots[bots.length - 1];
-  const key = last ? (last.dataset.reply || 'pending' + bots.length) : null;
-  if (key === shown) return;
-  shown = key;
-  const asked = element.querySelectorAll('article.msg.user');
-  if (asked.length) reveal(asked[asked.length - 1]);
-});
-element.addEventListener('click', (ev) => {
-  const cite = ev.target.closest('a.cite');
-  if (cite) {
-    ev.preventDefault();
-    const card = element.querySelector('#' + CSS.escape(cite.dataset.src));
-    if (card) {
-      card.open = true;
-      reveal(card);
-      card.querySelector('summary').focus({preventScroll: true});
-    }
-    return;
-  }
-  const thumb = ev.target.closest('button.fb-btn');
-  if (thumb) {
-    const id = thumb.dataset.reply;
-    if (thumb.dataset.fb === 'up') {
-      trigger('feedback', {reply_id: id, rating: 'up', reason: ''});
-      return;
-    }
-    const box = element.querySelector('#fbr-' + CSS.escape(id));
-    box.hidden = !box.hidden;
-    thumb.setAttribute('aria-expanded', String(!box.hidden));
-    if (!box.hidden) box.querySelector('input').focus();
-    return;
-  }
-  const follow = ev.target.closest('button.follow-up');
-  if (follow) {
-    trigger('follow_up', {question: follow.dataset.q});
-    return;
-  }
-  const send = ev.target.closest('button.fb-send');
-  if (send) {
-    const picked = send.closest('.fb-reasons').querySelector('input:checked');
-    trigger('feedback', {reply_id: send.dataset.reply, rating: 'down',
-                         reason: picked ? picked.value : ''});
-  }
-});
-"""
+JS_DIR = Path(__file__).resolve().parent / "js"
 TRANSCRIPT_TEMPLATE = (
     '<div class="transcript" role="log" aria-label="Conversation" aria-live="polite">${value}</div>'
 )
+
+
+@functools.lru_cache(maxsize=4)
+def script(name: str) -> str:
+    """The browser code of webapp/js/<name>.js, run by a gr.HTML as its js_on_load."""
+    return (JS_DIR / f"{name}.js").read_text(encoding="utf-8")
 
 
 def _client(request: gr.Request | None) -> str:
@@ -136,13 +82,10 @@ class ChatHandlers:
             yield render_transcript(turns), turns, turn.reply.to_dict()
             return
         yield render_transcript(turns), turns, gr.skip()
-        last = time.monotonic()
         for event in self.bot.stream(question, history):
-            if isinstance(event, TokenEvent):
-                turn.streamed += event.text
-                if time.monotonic() - last >= STREAM_EVERY:
-                    last = time.monotonic()
-                    yield render_transcript(turns), turns, gr.skip()
+            if isinstance(event, StatementEvent):  # verified: shown at once (a few per reply)
+                turn.statements.append(event)
+                yield render_transcript(turns), turns, gr.skip()
             elif isinstance(event, FinalEvent):
                 turn.reply = event.reply
         if turn.reply is None:  # the bot always ends with a FinalEvent; this is a safety net
@@ -218,8 +161,16 @@ class ChatHandlers:
         if turn is None or not turn.rateable or turn.feedback:
             return gr.skip(), gr.skip()
         self.feedback.record(turn.reply, rating, reason, question=turn.question)
-        turn.feedback = rating
+        turn.feedback, turn.reason = rating, reason
         return render_transcript(turns), turns
+
+    def edit_last(self, turns: list[Turn] | None) -> tuple:
+        """Take the last question back into the question box (its reply removed) to edit it."""
+        turns = list(turns or [])
+        if not turns or turns[-1].reply is None:
+            return gr.skip(), gr.skip(), gr.skip()
+        last = turns.pop()
+        return render_transcript(turns), turns, last.question
 
 
 def build_chat(
@@ -249,7 +200,7 @@ def build_chat(
                 )
                 + "</header>",
                 elem_classes=["app-header", "plain-html"],
-                js_on_load=None,
+                js_on_load=script("header"),
             )
             gr.HTML(
                 render_banner(prompts.disclaimer()), js_on_load=None, elem_classes=["plain-html"]
@@ -258,9 +209,9 @@ def build_chat(
             transcript = gr.HTML(
                 render_transcript([]),
                 html_template=TRANSCRIPT_TEMPLATE,
-                js_on_load=TRANSCRIPT_JS,
+                js_on_load=script("transcript"),
                 apply_default_css=False,
-                autoscroll=False,  # TRANSCRIPT_JS scrolls to the newest question instead
+                autoscroll=False,  # js/transcript.js scrolls to the newest question instead
                 # Room for the rest of the page, so the question box stays in view.
                 max_height="max(200px, calc(100vh - 335px))"
                 if compact
@@ -361,5 +312,13 @@ def build_chat(
             [transcript, turns],
             api_visibility="private",
             show_progress="hidden",
+        )
+        transcript.edit_last(
+            handlers.edit_last,
+            [turns],
+            [transcript, turns, question],
+            api_visibility="private",
+            show_progress="hidden",
+            queue=False,
         )
     return page

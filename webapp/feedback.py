@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.reply import Reply
 from bot.safety.redact import redact
-from webapp.render import FEEDBACK_REASONS
+from webapp.render_actions import FEEDBACK_REASONS
 
 FILE_NAME = "feedback.sqlite3"
 SCHEMA = """

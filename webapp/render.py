@@ -6,28 +6,16 @@ are the ones written below, and the only links go to a source's own http(s) URL.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from urllib.parse import urlsplit
+from dataclasses import dataclass, field
 
 from bot import prompts
-from bot.reply import Citation, Reply
+from bot.reply import Citation, Reply, StatementEvent
+from webapp.escape import esc, inline, safe_url
+from webapp.render_actions import EDIT_ICON, render_copy, render_feedback
 
 MARKER = re.compile(r"\[(\d{1,3})\]")
-BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
-FEEDBACK_REASONS = ("wrong source", "unclear", "unsafe", "other")
-# Inline SVG, not emoji: every device draws it the same, and it is not an image request.
-_THUMB = (
-    '<svg aria-hidden="true" focusable="false" width="18" height="18" viewBox="0 0 24 24"{flip}>'
-    '<path fill="currentColor" d="M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6v-.3c0-.4-.2-.8'
-    "-.4-1.1L13.2 1 6.6 7.6C6.2 8 6 8.5 6 9v10a2 2 0 0 0 2 2h9c.8 0 1.5-.5 1.8-1.2l3-7.1c.1-.2.2"
-    '-.5.2-.7v-2z"/></svg>'
-)
-THUMB_UP = _THUMB.format(flip="")
-THUMB_DOWN = _THUMB.format(flip=' style="transform: rotate(180deg)"')
-
 # kind -> (badge shown above the reply, or None for a plain answer; ARIA role of the reply)
 KIND_STYLE = {
     "answer": (None, None),
@@ -49,30 +37,11 @@ class Turn:
     """One exchange in a chat session: the question, the text streamed so far, the final reply."""
 
     question: str
-    streamed: str = ""
+    statements: list[StatementEvent] = field(default_factory=list)  # verified, as streamed
     reply: Reply | None = None
     feedback: str | None = None  # "up" or "down" once the user rated the reply
+    reason: str | None = None  # the reason given with a thumbs-down
     rateable: bool = True  # False for replies the web layer made itself (e.g. "busy")
-
-
-def esc(text: str | None) -> str:
-    """HTML-escape text, quotes included (safe in element content and attribute values)."""
-    return html.escape(text or "", quote=True)
-
-
-def inline(text: str) -> str:
-    """Escaped text where **this** becomes bold (the fixed safety texts use it); nothing else."""
-    return BOLD.sub(r"<strong>\1</strong>", esc(text))
-
-
-def safe_url(url: str | None) -> str | None:
-    """The URL if it is a plain http(s) link to a host, else None (no javascript:, data:...)."""
-    if not url or any(ch.isspace() or ord(ch) < 32 for ch in url):
-        return None
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
-        return None
-    return url
 
 
 def _quote_spans(text: str, quotes: Sequence[str]) -> list[tuple[int, int]]:
@@ -172,30 +141,6 @@ def render_source(citation: Citation, reply_id: str) -> str:
     )
 
 
-def render_feedback(reply_id: str, given: str | None) -> str:
-    """Thumbs up/down buttons and the optional reasons for a thumbs-down."""
-    if given:
-        return '<p class="fb-done" role="status">Thank you: your feedback was saved.</p>'
-    rid = esc(reply_id)
-    reasons = "".join(
-        f'<label><input type="radio" name="reason-{rid}" value="{esc(r)}"> {esc(r.capitalize())}'
-        "</label>"
-        for r in FEEDBACK_REASONS
-    )
-    return (
-        f'<div class="fb" role="group" aria-label="Rate this reply">'
-        f'<span class="fb-q">Was this helpful?</span>'
-        f'<button type="button" class="fb-btn" data-fb="up" data-reply="{rid}">'
-        f"{THUMB_UP} Helpful</button>"
-        f'<button type="button" class="fb-btn" data-fb="down" data-reply="{rid}" '
-        f'aria-expanded="false" aria-controls="fbr-{rid}">{THUMB_DOWN} Not helpful</button>'
-        f'<div class="fb-reasons" id="fbr-{rid}" hidden>'
-        f"<fieldset><legend>What was wrong? (optional)</legend>{reasons}</fieldset>"
-        f'<button type="button" class="fb-send" data-reply="{rid}">Send feedback</button>'
-        f"</div></div>"
-    )
-
-
 def render_follow_ups(questions: Sequence[str]) -> str:
     """Questions other patients asked on close pages, each a button that asks it."""
     if not questions:
@@ -218,7 +163,9 @@ def _urgent_block(text: str) -> tuple[str, str]:
     return text, ""
 
 
-def render_reply(reply: Reply, feedback: str | None = None, *, rateable: bool = True) -> str:
+def render_reply(
+    reply: Reply, feedback: str | None = None, *, rateable: bool = True, reason: str | None = None
+) -> str:
     """One finished reply: badge, notice, text with markers, source cards, disclaimer, rating."""
     kind = reply.kind if reply.kind in KIND_STYLE else "answer"
     badge, role = KIND_STYLE[kind]
@@ -245,25 +192,62 @@ def render_reply(reply: Reply, feedback: str | None = None, *, rateable: bool = 
         parts.append("</section>")
     parts.append(render_follow_ups(reply.follow_ups))
     parts.append(f'<p class="disclaimer" role="note">{esc(reply.disclaimer)}</p>')
+    parts.append(render_copy(reply))
     if rateable:
-        parts.append(render_feedback(reply.id, feedback))
+        parts.append(render_feedback(reply.id, feedback, reason))
     parts.append("</article>")
     return "".join(parts)
 
 
-def render_question(question: str) -> str:
-    """The user's own message, escaped."""
-    return f'<article class="msg user" aria-label="Your question">{paragraphs(question)}</article>'
-
-
-def render_pending(streamed: str) -> str:
-    """A reply still being written: plain escaped text, or a waiting note before the first word."""
-    body = (
-        paragraphs(streamed)
-        if streamed.strip()
-        else ('<p class="waiting">Looking through the doctors\' answers…</p>')
+def render_question(question: str, *, editable: bool = False) -> str:
+    """The user's own message, escaped; the last one can be taken back to edit and resend."""
+    edit = (
+        '<button type="button" class="edit-btn" aria-label="Edit this question and ask again">'
+        f"{EDIT_ICON} Edit</button>"
+        if editable
+        else ""
     )
-    return f'<article class="msg bot pending" aria-busy="true" aria-label="Reply">{body}</article>'
+    return (
+        f'<article class="msg user" aria-label="Your question">{paragraphs(question)}{edit}'
+        "</article>"
+    )
+
+
+def streamed_text(statements: Sequence[StatementEvent]) -> str:
+    """The statements sent so far as one text: a space within a paragraph, a blank line between."""
+    text = ""
+    for i, s in enumerate(statements):
+        if i:
+            text += " " if s.paragraph == statements[i - 1].paragraph else "\n\n"
+        text += s.text
+    return text
+
+
+def render_pending(statements: Sequence[StatementEvent]) -> str:
+    """A reply still being written: the verified statements so far with their sources and the
+    disclaimer, or a waiting note before the first one."""
+    if not statements:
+        body = '<p class="waiting">Looking through the doctors\' answers…</p>'
+        return (
+            f'<article class="msg bot pending" aria-busy="true" aria-label="Reply">{body}</article>'
+        )
+    urgent = [s for s in statements if s.kind == "urgent"]
+    rest = [s for s in statements if s.kind != "urgent"]
+    citations = [c for s in rest for c in s.citations]
+    parts = ['<article class="msg bot pending" aria-busy="true" aria-label="Reply">']
+    if urgent:
+        parts.append(
+            '<section class="urgent-block" role="alert" aria-label="Get seen today">'
+            f'<p class="badge">Get seen today</p>{paragraphs(streamed_text(urgent))}</section>'
+        )
+    parts.append(f'<div class="text">{paragraphs(streamed_text(rest), "pending", citations)}</div>')
+    if citations:
+        cards = "".join(render_source(c, "pending") for c in citations)
+        parts.append(f'<section class="sources" aria-label="Sources"><h2>Sources</h2>{cards}')
+        parts.append("</section>")
+    parts.append(f'<p class="disclaimer" role="note">{esc(statements[0].disclaimer)}</p>')
+    parts.append("</article>")
+    return "".join(parts)
 
 
 def render_transcript(turns: Sequence[Turn]) -> str:
@@ -274,12 +258,15 @@ def render_transcript(turns: Sequence[Turn]) -> str:
             "published answers and names the doctor behind each statement.</p>"
         )
     out = []
-    for turn in turns:
-        out.append(render_question(turn.question))
+    for n, turn in enumerate(turns, 1):
+        last_done = n == len(turns) and turn.reply is not None
+        out.append(render_question(turn.question, editable=last_done))
         if turn.reply is None:
-            out.append(render_pending(turn.streamed))
+            out.append(render_pending(turn.statements))
         else:
-            out.append(render_reply(turn.reply, turn.feedback, rateable=turn.rateable))
+            out.append(
+                render_reply(turn.reply, turn.feedback, rateable=turn.rateable, reason=turn.reason)
+            )
     return "".join(out)
 
 

@@ -15,8 +15,9 @@ from webapp.feedback import FeedbackStore
 from webapp.gaps_page import GapRecorder, install_gaps_page
 from webapp.ratelimit import RateLimiter
 from webapp.security import MAX_BODY_BYTES, BodyLimit, SecurityHeaders, parse_origins
+from webapp.stream_api import stream_router
 from webapp.style import CSS, theme
-from webapp.widget import WIDGET_JS
+from webapp.widget import widget_js as widget_script
 
 CONCURRENCY = 2  # answers computed at once per page; the machine's cores are the real limit
 
@@ -49,15 +50,17 @@ def build_app(
     install_error_handler(app)
     app.add_exception_handler(HTTPException, http_error)
     app.include_router(api_router(bot, limiter))
+    app.include_router(stream_router(bot, limiter))
     if settings.gaps_token:
         install_gaps_page(app, bot, gaps, settings.gaps_token)
     openapi_without_422(app)
+    widget = widget_script(origins)
 
     @app.get("/widget.js", include_in_schema=False)
     def widget_js() -> Response:
         """The floating chat bubble for host pages."""
         return Response(
-            WIDGET_JS,
+            widget,
             media_type="text/javascript; charset=utf-8",
             headers={"Cache-Control": "public, max-age=300"},
         )

@@ -73,10 +73,23 @@ details.source[open] { background: #f1f5f9; border-color: #1d4ed8; }
   display: inline-flex; align-items: center; gap: .35rem; padding: 0 .7rem; }
 .fb-btn:hover, .fb-send:hover { background: #f1f5f9; }
 .fb-reasons { flex-basis: 100%; }
-.fb-reasons fieldset { border: 1px solid #cbd5e1; border-radius: 8px; padding: .3rem .6rem;
-  display: flex; flex-wrap: wrap; gap: .2rem 1rem; margin: .2rem 0 .4rem; }
-.fb-reasons legend { font-size: .88rem; color: #374151; }
-.fb-reasons label { display: inline-flex; gap: .3rem; align-items: center; min-height: 36px; }
+.fb-choices { border: 1px solid #cbd5e1; border-radius: 8px; padding: .4rem .6rem;
+  display: flex; flex-wrap: wrap; align-items: center; gap: .4rem; margin: .2rem 0 .4rem; }
+.fb-legend { font-size: .88rem; color: #374151; flex-basis: 100%; }
+.fb-reason { min-height: 36px; border: 1px solid #64748b; border-radius: 999px; background: #fff;
+  color: #111827; padding: 0 .8rem; cursor: pointer; font-size: .9rem; }
+.fb-reason:hover { background: #f1f5f9; }
+/* A pressed toggle stays visibly chosen (filled, bold), also after the feedback is saved. */
+.fb-btn[aria-pressed="true"], .fb-reason[aria-pressed="true"] { background: #1e40af;
+  border-color: #1e40af; color: #fff; font-weight: 700; }
+.fb-btn:disabled, .fb-reason:disabled { cursor: default; }
+.reply-actions { display: flex; align-items: center; gap: .5rem; margin-top: .35rem; }
+.copy-btn, .edit-btn { min-height: 36px; border: 1px solid #94a3b8; border-radius: 8px;
+  background: #fff; color: #111827; cursor: pointer; font-size: .88rem; padding: 0 .6rem;
+  display: inline-flex; align-items: center; gap: .3rem; }
+.copy-btn:hover, .edit-btn:hover { background: #f1f5f9; }
+.copy-done { font-size: .85rem; color: #166534; }
+.msg.user .edit-btn { margin-top: .4rem; background: #f8fbff; }
 .fb-send { font-size: .95rem; padding: 0 .8rem; }
 .follow-ups ul { list-style: none; padding: 0; margin: .35rem 0 0; display: flex;
                  flex-wrap: wrap; gap: .35rem; }
@@ -89,6 +102,15 @@ details.source[open] { background: #f1f5f9; border-color: #1d4ed8; }
 .transcript input:focus-visible { outline: 3px solid #2563eb; outline-offset: 2px; }
 .examples-row button { font-size: .9rem !important; }
 .privacy-note { font-size: .8rem; color: #4b5563; }
+/* Dark mode: the page's own grey texts sit on Gradio's dark background, not on a reply. */
+/* (one selector a rule: Gradio scopes only the first of a list that starts with .dark) */
+.dark .app-header p { color: #cbd5e1; }
+.dark .privacy-note { color: #cbd5e1; }
+.dark .transcript .empty { color: #cbd5e1; }
+footer, footer button, footer a, footer .divider { color: #4b5563 !important; }
+.dark footer { color: #cbd5e1 !important; }
+.dark footer button { color: #cbd5e1 !important; }
+.dark footer .divider { color: #cbd5e1 !important; }
 .embed-mode { gap: 8px !important; }
 .embed-mode .app-header h1 { font-size: 1.05rem; margin: 0; }
 .embed-mode .banner { font-size: .78rem; line-height: 1.3; padding: .3rem .5rem;
@@ -112,9 +134,22 @@ body:has(.embed-mode) footer { display: none !important; }
 def theme() -> gr.themes.Base:
     """Gradio's default theme in blue, with the device's own fonts (nothing to download)."""
     system = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial"]
+    # Gradio's defaults put white on blue-500 (3.7:1) and grey placeholders and footer links
+    # at 1.9:1; these keep every text at 4.5:1 or more, light and dark (tests/test_browser_chat).
     return gr.themes.Default(
         primary_hue="blue",
         secondary_hue="slate",
         font=[*system, "sans-serif"],
         font_mono=["ui-monospace", "Menlo", "Consolas", "monospace"],
+    ).set(
+        button_primary_background_fill="*primary_700",
+        button_primary_background_fill_hover="*primary_800",
+        button_primary_background_fill_dark="*primary_700",
+        button_primary_background_fill_hover_dark="*primary_800",
+        button_primary_text_color="white",
+        button_primary_text_color_dark="white",
+        input_placeholder_color="*neutral_500",
+        input_placeholder_color_dark="*neutral_400",
+        body_text_color_subdued="*neutral_600",
+        body_text_color_subdued_dark="*neutral_400",
     )
