@@ -27,6 +27,11 @@ DOCS = {
         "comma-separated origins allowed to embed the chat and call the API (default: none)",
     ),
     "rate_limit": ("BOT_RATE_LIMIT", "questions per minute allowed from one client (default 30)"),
+    "trusted_proxies": (
+        "BOT_TRUSTED_PROXIES",
+        "comma-separated proxy addresses or CIDR blocks whose X-Forwarded-For / Forwarded "
+        "header names the client (default: none, the headers are ignored)",
+    ),
     "queue_size": ("BOT_QUEUE_SIZE", "questions waiting at once before 'busy' (default 64)"),
     "retention_days": ("BOT_RETENTION_DAYS", "days feedback records are kept (default 30)"),
 }
@@ -48,6 +53,7 @@ class Settings:
     port: int = 7860
     allowed_origins: str = ""
     rate_limit: int = 30
+    trusted_proxies: str = ""
     queue_size: int = 64
     retention_days: int = 30
 

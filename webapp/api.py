@@ -70,7 +70,7 @@ class ErrorOut(BaseModel):
 
 
 def client_key(request: Request) -> str:
-    """The client the rate limit applies to: its IP address (proxies' headers are not trusted)."""
+    """The client the rate limit applies to: its IP address (as TrustedProxies set it)."""
     return request.client.host if request.client else "unknown"
 
 

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 from webapp.api import api_router, http_error, install_error_handler
 from webapp.chat import build_chat
 from webapp.feedback import FeedbackStore
+from webapp.proxies import TrustedProxies, parse_trusted_proxies
 from webapp.ratelimit import RateLimiter
 from webapp.security import MAX_BODY_BYTES, BodyLimit, SecurityHeaders, parse_origins
 from webapp.style import CSS, theme
@@ -28,6 +29,7 @@ def build_app(
     """The whole web app for one bot: `/` chat, `/embed/` widget chat, `/api/ask`, `/docs`."""
     settings = bot.settings
     origins = parse_origins(settings.allowed_origins)
+    trusted = parse_trusted_proxies(settings.trusted_proxies)
     feedback = feedback or FeedbackStore.in_folder(
         settings.data_dir, retention_days=settings.retention_days
     )
@@ -70,6 +72,8 @@ def build_app(
         max_age=600,
     )
     app.add_middleware(SecurityHeaders, origins=origins)
+    # Outermost: every route, the rate limit and Gradio's handlers see the real client address.
+    app.add_middleware(TrustedProxies, trusted=trusted)
 
     # /embed must be mounted before /, which would otherwise take every path.
     for path, compact in (("/embed", True), ("/", False)):
