@@ -15,6 +15,18 @@ DOCS = {
     "data_dir": ("BOT_DATA_DIR", "folder holding the index and other state (default: ./data)"),
     "chroma_host": ("CHROMA_HOST", "Chroma server host; set it to use client/server mode"),
     "chroma_port": ("CHROMA_PORT", "Chroma server port (default 8000)"),
+    "chroma_connect_timeout": (
+        "BOT_CHROMA_CONNECT_TIMEOUT",
+        "seconds to connect to the Chroma server (default 2)",
+    ),
+    "chroma_timeout": (
+        "BOT_CHROMA_TIMEOUT",
+        "seconds to wait for each read or write of a Chroma server request (default 5)",
+    ),
+    "chroma_cooldown": (
+        "BOT_CHROMA_COOLDOWN",
+        "seconds no Chroma server call is tried after 3 timeouts in a row (default 10)",
+    ),
     "backend": ("BOT_BACKEND", "answer composer: extractive (default) or a generative backend"),
     "llm_base_url": ("BOT_LLM_BASE_URL", "OpenAI-compatible endpoint for the `openai` backend"),
     "llm_model": ("BOT_LLM_MODEL", "model name sent to the OpenAI-compatible endpoint"),
@@ -44,6 +56,9 @@ class Settings:
     data_dir: Path = PROJECT_ROOT / "data"
     chroma_host: str | None = None
     chroma_port: int = 8000
+    chroma_connect_timeout: float = 2.0
+    chroma_timeout: float = 5.0
+    chroma_cooldown: float = 10.0
     backend: str = "extractive"
     llm_base_url: str | None = None
     llm_model: str = "local"
@@ -81,10 +96,16 @@ def _coerce(name: str, value):
             if number <= 0:
                 raise ValueError
             return number
+        if isinstance(default, float):
+            number = float(value)
+            if not 0 < number < float("inf"):
+                raise ValueError
+            return number
         if isinstance(default, Path):
             return Path(value).expanduser()
     except (TypeError, ValueError):
         raise SettingsError(
-            f"{DOCS[name][0]}={value!r} is not valid: expected a positive whole number"
+            f"{DOCS[name][0]}={value!r} is not valid: expected a positive "
+            + ("number of seconds" if isinstance(default, float) else "whole number")
         ) from None
     return value
