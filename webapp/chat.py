@@ -10,6 +10,7 @@ import gradio as gr
 
 from bot import prompts
 from bot.reply import FinalEvent, Reply, TokenEvent
+from webapp.fairness import FairGate
 from webapp.feedback import FeedbackStore
 from webapp.ratelimit import BUSY_MESSAGE, RateLimiter
 from webapp.render import FEEDBACK_REASONS, Turn, render_banner, render_transcript
@@ -106,10 +107,19 @@ def _history(turns: list[Turn]) -> list[dict]:
 class ChatHandlers:
     """The page's event handlers, bound to one bot, feedback store and rate limiter."""
 
-    def __init__(self, bot, feedback: FeedbackStore, limiter: RateLimiter) -> None:
+    def __init__(
+        self,
+        bot,
+        feedback: FeedbackStore,
+        limiter: RateLimiter,
+        gate: FairGate | None = None,
+        channel: str = "page",
+    ) -> None:
         self.bot = bot
         self.feedback = feedback
         self.limiter = limiter
+        self.gate = gate or FairGate(1)
+        self.channel = channel  # whose turn in the gate this page's questions take
         self.limit = bot.settings.max_question_chars
         self.handed_on = 0  # questions `safety` passed to the queue (makes each hand-on unique)
 
@@ -131,14 +141,15 @@ class ChatHandlers:
             return
         yield render_transcript(turns), turns, gr.skip()
         last = time.monotonic()
-        for event in self.bot.stream(question, history):
-            if isinstance(event, TokenEvent):
-                turn.streamed += event.text
-                if time.monotonic() - last >= STREAM_EVERY:
-                    last = time.monotonic()
-                    yield render_transcript(turns), turns, gr.skip()
-            elif isinstance(event, FinalEvent):
-                turn.reply = event.reply
+        with self.gate.slot(self.channel):  # the page, the widget and the API take turns
+            for event in self.bot.stream(question, history):
+                if isinstance(event, TokenEvent):
+                    turn.streamed += event.text
+                    if time.monotonic() - last >= STREAM_EVERY:
+                        last = time.monotonic()
+                        yield render_transcript(turns), turns, gr.skip()
+                elif isinstance(event, FinalEvent):
+                    turn.reply = event.reply
         if turn.reply is None:  # the bot always ends with a FinalEvent; this is a safety net
             turn.reply = Reply(
                 text=prompts.load("error"), disclaimer=prompts.disclaimer(), kind="error"
@@ -217,6 +228,7 @@ def build_chat(
     compact: bool = False,
     feedback: FeedbackStore | None = None,
     limiter: RateLimiter | None = None,
+    gate: FairGate | None = None,
 ) -> gr.Blocks:
     """The chat page (compact=True: the embeddable widget) for one bot."""
     settings = bot.settings
@@ -225,6 +237,8 @@ def build_chat(
         feedback
         or FeedbackStore.in_folder(settings.data_dir, retention_days=settings.retention_days),
         limiter or RateLimiter(settings.rate_limit),
+        gate,
+        "widget" if compact else "page",
     )
     with gr.Blocks(title="Ask the doctors' answers", fill_width=compact) as page:
         with gr.Column(elem_classes=["embed-mode"] if compact else []):

@@ -10,14 +10,17 @@ from starlette.exceptions import HTTPException
 
 from webapp.api import api_router, http_error, install_error_handler
 from webapp.chat import build_chat
+from webapp.fairness import FairGate
 from webapp.feedback import FeedbackStore
+from webapp.gradio_routes import GradioRoutes
 from webapp.proxies import TrustedProxies, parse_trusted_proxies
 from webapp.ratelimit import RateLimiter
 from webapp.security import MAX_BODY_BYTES, BodyLimit, SecurityHeaders, parse_origins
 from webapp.style import CSS, theme
 from webapp.widget import WIDGET_JS
 
-CONCURRENCY = 2  # answers computed at once per page; the machine's cores are the real limit
+MOUNTS = ("/embed", "/")  # the widget chat and the page; /embed first, / takes every path
+CONCURRENCY = 2  # answers computed at once in all; the machine's cores are the real limit
 
 
 def build_app(
@@ -34,6 +37,7 @@ def build_app(
         settings.data_dir, retention_days=settings.retention_days
     )
     limiter = limiter or RateLimiter(settings.rate_limit)
+    gate = FairGate(CONCURRENCY)  # the page, the widget and the API take turns for these
 
     app = FastAPI(
         title="Doctor-answers bot",
@@ -45,10 +49,11 @@ def build_app(
     app.state.bot = bot  # the one bot every route answers with
     install_error_handler(app)
     app.add_exception_handler(HTTPException, http_error)
-    app.include_router(api_router(bot, limiter))
+    app.include_router(api_router(bot, limiter, gate))
 
+    # async: served on the event loop itself, never waiting for a worker thread.
     @app.get("/widget.js", include_in_schema=False)
-    def widget_js() -> Response:
+    async def widget_js() -> Response:
         """The floating chat bubble for host pages."""
         return Response(
             WIDGET_JS,
@@ -57,11 +62,17 @@ def build_app(
         )
 
     @app.get("/embed", include_in_schema=False)
-    def embed_slash() -> RedirectResponse:
+    async def embed_slash() -> RedirectResponse:
         """The widget chat lives at /embed/ (its assets are relative to that folder)."""
         return RedirectResponse("/embed/", status_code=307)
 
     # Added innermost first: SecurityHeaders wraps everything, so refusals get headers too.
+    app.add_middleware(
+        GradioRoutes,
+        mounts=MOUNTS,
+        own_paths=("/widget.js", "/embed", "/openapi.json"),
+        own_prefixes=("/api/", "/docs"),
+    )
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(
         CORSMiddleware,
@@ -76,8 +87,8 @@ def build_app(
     app.add_middleware(TrustedProxies, trusted=trusted)
 
     # /embed must be mounted before /, which would otherwise take every path.
-    for path, compact in (("/embed", True), ("/", False)):
-        page = build_chat(bot, compact=compact, feedback=feedback, limiter=limiter)
+    for path, compact in zip(MOUNTS, (True, False), strict=True):
+        page = build_chat(bot, compact=compact, feedback=feedback, limiter=limiter, gate=gate)
         page.queue(default_concurrency_limit=CONCURRENCY, max_size=bot.settings.queue_size)
         gr.mount_gradio_app(
             app,
