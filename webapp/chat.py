@@ -293,8 +293,9 @@ def build_chat(
                 examples = [gr.Button(q, size="sm", min_width=160) for q in EXAMPLES]
             if not compact:
                 gr.HTML(
-                    '<p class="privacy-note">Feedback is stored with e-mail addresses and phone '
-                    "numbers removed. Please do not type your name or other personal details.</p>",
+                    '<p class="privacy-note">Feedback is stored with names, e-mail addresses, '
+                    "phone numbers and other identifiers removed. Please do not type your name or "
+                    "other personal details.</p>",
                     js_on_load=None,
                     elem_classes=["plain-html"],
                 )
