@@ -96,3 +96,35 @@ def test_unknown_channel_and_bad_slots_are_refused():
         pass
     with pytest.raises(ValueError, match="slots"):
         FairGate(0)
+
+
+def test_a_capped_channel_leaves_a_slot_for_the_others():
+    gate = FairGate(2, caps={"api": 1})
+    release = threading.Event()
+    order: list[str] = []
+
+    def hold(name: str, channel: str) -> None:
+        with gate.slot(channel):
+            order.append(name)
+            if name == "api-0":
+                release.wait(30)
+
+    first = threading.Thread(target=hold, args=("api-0", "api"))
+    first.start()
+    _wait_for(lambda: order == ["api-0"], "api-0 to hold a slot")
+    second = threading.Thread(target=hold, args=("api-1", "api"))
+    second.start()
+    _wait_for(lambda: gate.waiting()["api"] == 1, "api-1 to wait")
+    # A slot is free, but the API may hold only one: api-1 waits while the page goes straight in.
+    with gate.slot("page"):
+        order.append("page-0")
+        assert gate.waiting()["api"] == 1
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert order == ["api-0", "page-0", "api-1"]
+
+
+def test_caps_must_name_known_channels():
+    with pytest.raises(ValueError, match="caps"):
+        FairGate(2, caps={"cli": 1})

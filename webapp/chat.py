@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Iterator
@@ -141,15 +142,19 @@ class ChatHandlers:
             return
         yield render_transcript(turns), turns, gr.skip()
         last = time.monotonic()
-        with self.gate.slot(self.channel):  # the page, the widget and the API take turns
-            for event in self.bot.stream(question, history):
-                if isinstance(event, TokenEvent):
-                    turn.streamed += event.text
-                    if time.monotonic() - last >= STREAM_EVERY:
-                        last = time.monotonic()
-                        yield render_transcript(turns), turns, gr.skip()
-                elif isinstance(event, FinalEvent):
-                    turn.reply = event.reply
+        events = iter(self.bot.stream(question, history))
+        # The page, the widget and the API take turns for computing a reply, which is done by
+        # its first event; the slot is not held while the page is sent its pieces.
+        with self.gate.slot(self.channel):
+            first = next(events, None)
+        for event in itertools.chain([] if first is None else [first], events):
+            if isinstance(event, TokenEvent):
+                turn.streamed += event.text
+                if time.monotonic() - last >= STREAM_EVERY:
+                    last = time.monotonic()
+                    yield render_transcript(turns), turns, gr.skip()
+            elif isinstance(event, FinalEvent):
+                turn.reply = event.reply
         if turn.reply is None:  # the bot always ends with a FinalEvent; this is a safety net
             turn.reply = Reply(
                 text=prompts.load("error"), disclaimer=prompts.disclaimer(), kind="error"

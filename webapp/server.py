@@ -37,7 +37,9 @@ def build_app(
         settings.data_dir, retention_days=settings.retention_days
     )
     limiter = limiter or RateLimiter(settings.rate_limit)
-    gate = FairGate(CONCURRENCY)  # the page, the widget and the API take turns for these
+    # The page, the widget and the API take turns for the answer slots; one is kept out of the
+    # API's reach so that a person typing on the page never waits for a whole API answer.
+    gate = FairGate(CONCURRENCY, caps={"api": max(1, CONCURRENCY - 1)})
 
     app = FastAPI(
         title="Doctor-answers bot",
