@@ -16,7 +16,7 @@ export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run test lint browser llm lock upgrade
+.PHONY: setup run test lint browser nginx llm lock upgrade
 
 $(VENV)/.installed: pyproject.toml lock/app.txt
 	python3 -m venv $(VENV)
@@ -42,10 +42,16 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "install chromium (apt-get install chromium) for the browser tests"; fi; }
 
+# The proxy tests put Debian's nginx in front of the app, as the README's deployment does.
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nginx >/dev/null; \
+	  else echo "install nginx (apt-get install nginx) for the proxy tests"; fi; }
+
 run: setup
 	$(PY) app.py
 
-test: setup llm browser
+test: setup llm browser nginx
 	$(PY) -m pytest
 
 lint: setup

@@ -44,7 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     except BotError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port))
+    # proxy_headers=False: uvicorn would believe X-Forwarded-For from 127.0.0.1; the app's own
+    # TrustedProxies middleware believes it only from BOT_TRUSTED_PROXIES.
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, proxy_headers=False)
+    server = uvicorn.Server(config)
     bot.warm_when_listening(server)
     print(f"serving on http://{settings.host}:{settings.port}/", flush=True)
     server.run()

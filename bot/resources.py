@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 
 from bot.settings import Settings
+from vectorstore.breaker import CircuitBreaker
 from vectorstore.embeddings import Embedder
 from vectorstore.index import COLLECTION, Index
-from vectorstore.server_store import ChromaServerStore
+from vectorstore.server_store import FAILURES, ChromaServerStore
 
 
 @functools.lru_cache(maxsize=1)
@@ -19,5 +20,12 @@ def shared_embedder() -> Embedder:
 def open_index(settings: Settings, *, embedder: Embedder | None = None, **options) -> Index:
     """The index the settings point at: on the Chroma server if one is set, else under data_dir."""
     if settings.chroma_host and "store" not in options:
-        options["store"] = ChromaServerStore(settings.chroma_host, settings.chroma_port, COLLECTION)
+        options["store"] = ChromaServerStore(
+            settings.chroma_host,
+            settings.chroma_port,
+            COLLECTION,
+            connect_timeout=settings.chroma_connect_timeout,
+            timeout=settings.chroma_timeout,
+            breaker=CircuitBreaker(FAILURES, settings.chroma_cooldown),
+        )
     return Index(settings.data_dir, embedder=embedder or shared_embedder(), **options)

@@ -15,6 +15,18 @@ DOCS = {
     "data_dir": ("BOT_DATA_DIR", "folder holding the index and other state (default: ./data)"),
     "chroma_host": ("CHROMA_HOST", "Chroma server host; set it to use client/server mode"),
     "chroma_port": ("CHROMA_PORT", "Chroma server port (default 8000)"),
+    "chroma_connect_timeout": (
+        "BOT_CHROMA_CONNECT_TIMEOUT",
+        "seconds to connect to the Chroma server (default 2)",
+    ),
+    "chroma_timeout": (
+        "BOT_CHROMA_TIMEOUT",
+        "seconds to wait for each read or write of a Chroma server request (default 5)",
+    ),
+    "chroma_cooldown": (
+        "BOT_CHROMA_COOLDOWN",
+        "seconds no Chroma server call is tried after 3 timeouts in a row (default 10)",
+    ),
     "backend": ("BOT_BACKEND", "answer composer: extractive (default) or a generative backend"),
     "llm_base_url": ("BOT_LLM_BASE_URL", "OpenAI-compatible endpoint for the `openai` backend"),
     "llm_model": ("BOT_LLM_MODEL", "model name sent to the OpenAI-compatible endpoint"),
@@ -27,6 +39,11 @@ DOCS = {
         "comma-separated origins allowed to embed the chat and call the API (default: none)",
     ),
     "rate_limit": ("BOT_RATE_LIMIT", "questions per minute allowed from one client (default 30)"),
+    "trusted_proxies": (
+        "BOT_TRUSTED_PROXIES",
+        "comma-separated proxy addresses or CIDR blocks whose X-Forwarded-For / Forwarded "
+        "header names the client (default: none, the headers are ignored)",
+    ),
     "queue_size": ("BOT_QUEUE_SIZE", "questions waiting at once before 'busy' (default 64)"),
     "retention_days": (
         "BOT_RETENTION_DAYS",
@@ -52,6 +69,9 @@ class Settings:
     data_dir: Path = PROJECT_ROOT / "data"
     chroma_host: str | None = None
     chroma_port: int = 8000
+    chroma_connect_timeout: float = 2.0
+    chroma_timeout: float = 5.0
+    chroma_cooldown: float = 10.0
     backend: str = "extractive"
     llm_base_url: str | None = None
     llm_model: str = "local"
@@ -61,6 +81,7 @@ class Settings:
     port: int = 7860
     allowed_origins: str = ""
     rate_limit: int = 30
+    trusted_proxies: str = ""
     queue_size: int = 64
     retention_days: int = 30
     collect_gaps: bool = False
@@ -95,10 +116,16 @@ def _coerce(name: str, value):
             if number <= 0:
                 raise ValueError
             return number
+        if isinstance(default, float):
+            number = float(value)
+            if not 0 < number < float("inf"):
+                raise ValueError
+            return number
         if isinstance(default, Path):
             return Path(value).expanduser()
     except (TypeError, ValueError):
         raise SettingsError(
-            f"{DOCS[name][0]}={value!r} is not valid: expected a positive whole number"
+            f"{DOCS[name][0]}={value!r} is not valid: expected a positive "
+            + ("number of seconds" if isinstance(default, float) else "whole number")
         ) from None
     return value

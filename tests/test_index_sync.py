@@ -276,10 +276,16 @@ def test_killed_ingest_leaves_the_previous_index_queryable(tmp_path, seed_index)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert seed_index.current_generation() == generation
+    partial = list(seed_index.root.glob(".gen-*.partial"))
+    assert len(partial) == 1 and (partial[0] / "chroma").is_dir()
     hits = Index(data, embedder=seed_index.embedder).search("is botox permanent", k=3)
     assert len(hits) == 3 and all(d.metadata["page_id"].startswith("00") for d, _ in hits)
+    # The next ingest (the app's start-up seed sync is one) removes the dead ingest's folder,
+    # even though it changes nothing and so writes no generation of its own.
     report = Index(data, embedder=seed_index.embedder).sync([SEEDS])
-    assert report.unchanged == 15 and report.embedded == 0
+    assert report.unchanged == 15 and report.embedded == 0 and not report.wrote
+    assert not partial[0].exists()
+    assert sorted(p.name for p in seed_index.root.iterdir() if p.name.startswith(".gen-")) == []
 
 
 def test_the_sentence_cache_filling_up_mid_ingest_loses_no_sentence(

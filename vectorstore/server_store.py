@@ -19,6 +19,7 @@ from typing import Any
 
 from langchain_core.documents import Document
 
+from vectorstore.breaker import BreakerOpen, CircuitBreaker
 from vectorstore.errors import IndexMissingError, StoreUnavailableError
 from vectorstore.manifest import Manifest
 from vectorstore.server_lock import TTL_SECONDS, Lease
@@ -29,6 +30,16 @@ log = logging.getLogger(__name__)
 
 _GEN_PREFIX = "gen-"
 _UNSET = object()
+CONNECT_TIMEOUT = 2.0  # seconds to open a connection to the server
+TIMEOUT = 5.0  # seconds to wait for each read or write of a request
+COOLDOWN = 10.0  # seconds the breaker refuses calls after FAILURES timeouts in a row
+FAILURES = 3
+
+
+def _timed_out(err: BaseException) -> bool:
+    import httpx
+
+    return isinstance(err, httpx.TimeoutException)
 
 
 def _unreachable(err: BaseException) -> bool:
@@ -64,11 +75,26 @@ class ChromaServerStore:
     """Generations of the answer collection on a Chroma server, switched by a pointer record."""
 
     def __init__(
-        self, host: str, port: int, collection: str, *, lease_ttl: float = TTL_SECONDS
+        self,
+        host: str,
+        port: int,
+        collection: str,
+        *,
+        lease_ttl: float = TTL_SECONDS,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        timeout: float = TIMEOUT,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
+        if connect_timeout <= 0 or timeout <= 0:
+            raise ValueError("timeouts must be positive numbers of seconds")
         self.host = host
         self.port = int(port)
         self.collection = collection
+        self.connect_timeout = float(connect_timeout)
+        self.timeout = float(timeout)
+        self.breaker = breaker or CircuitBreaker(FAILURES, COOLDOWN)
+        self._local = threading.local()  # per thread: nesting depth of _reachable, timed out?
+        self._connecting = threading.Lock()
         self._http = None  # kept only once created: a server that was down is retried next call
         self._batch: int | None = None
         self._mutex = threading.Lock()  # one sync per store object at a time
@@ -83,10 +109,31 @@ class ChromaServerStore:
     # ----- connection ----------------------------------------------------------------------
     @contextlib.contextmanager
     def _reachable(self):
-        """Turn 'cannot connect' errors from chromadb/httpx into one clear StoreUnavailableError."""
+        """Every server call runs in this: the breaker is asked first, and 'cannot connect' and
+        timeout errors from chromadb/httpx become one clear StoreUnavailableError."""
+        local = self._local
+        outer = not getattr(local, "depth", 0)
+        if outer:  # nested calls (a lock around a read) count once, as the outermost call
+            try:
+                self.breaker.before()
+            except BreakerOpen as err:
+                raise StoreUnavailableError(
+                    f"the Chroma server at {self.describe()} timed out {self.breaker.failures} "
+                    f"times in a row: it is not asked again for {err.retry_in:.0f} s "
+                    "(BOT_CHROMA_COOLDOWN)"
+                ) from None
+            local.timed_out = False
+        local.depth = getattr(local, "depth", 0) + 1
         try:
             yield
         except Exception as err:
+            if _timed_out(err):
+                local.timed_out = True
+                raise StoreUnavailableError(
+                    f"the Chroma server at {self.describe()} did not answer within "
+                    f"{self.timeout:g} s (BOT_CHROMA_TIMEOUT): it may be stopped or overloaded; "
+                    "check it, or raise BOT_CHROMA_TIMEOUT for a slow one"
+                ) from err
             if _unreachable(err):
                 raise StoreUnavailableError(
                     f"the Chroma server at {self.describe()} cannot be reached: start it "
@@ -94,16 +141,52 @@ class ChromaServerStore:
                     "or unset CHROMA_HOST"
                 ) from err
             raise
+        finally:
+            local.depth -= 1
+            if outer:
+                # A refused connection fails fast by itself: only a timeout counts against it.
+                (self.breaker.failure if local.timed_out else self.breaker.success)()
 
     def _client(self):
-        if self._http is None:
+        with self._connecting:
+            if self._http is None:
+                self._http = self._connect()
+            return self._http
+
+    def _connect(self):
+        """A chromadb HttpClient whose every request has the connect and read/write timeouts."""
+        import httpx
+
+        # chromadb's client talks to the server while it is built, with no timeout: build it in
+        # a thread and give up waiting after the timeouts (the thread ends with the server).
+        built: dict = {}
+
+        def build() -> None:
             import chromadb
             from chromadb.config import Settings
 
-            self._http = chromadb.HttpClient(
-                host=self.host, port=self.port, settings=Settings(anonymized_telemetry=False)
-            )
-        return self._http
+            try:
+                built["client"] = chromadb.HttpClient(
+                    host=self.host, port=self.port, settings=Settings(anonymized_telemetry=False)
+                )
+            except Exception as err:
+                built["error"] = err
+
+        thread = threading.Thread(target=build, name="chroma-connect", daemon=True)
+        thread.start()
+        thread.join(self.connect_timeout + self.timeout)
+        if thread.is_alive():
+            raise httpx.ReadTimeout(f"no answer from {self.describe()} while connecting")
+        if "error" in built:
+            raise built["error"]
+        client = built["client"]
+        session = getattr(getattr(client, "_server", None), "_session", None)
+        if not isinstance(session, httpx.Client):  # chromadb's internals moved: say so loudly
+            raise RuntimeError("cannot set timeouts on chromadb's HTTP client (chromadb changed)")
+        session.timeout = httpx.Timeout(
+            self.timeout, connect=self.connect_timeout, pool=self.timeout
+        )
+        return client
 
     def _meta(self, create: bool):
         """The bot_meta collection; None when it does not exist and create is False."""
@@ -269,12 +352,15 @@ class ChromaServerStore:
 
         self.open_collection(gen)
         with self._reachable():
-            return Chroma(
+            store = Chroma(
                 client=self._client(),
                 collection_name=self._name(gen),
                 embedding_function=embedder,
                 create_collection_if_not_exists=False,
             )
+        # langchain-chroma's searches then go through the breaker and clear errors too.
+        store._chroma_collection = _Guarded(store._chroma_collection, self._reachable)
+        return store
 
     def all_documents(self, gen: str) -> list[Document]:
         """Every stored chunk, paged through Chroma, sorted by id."""

@@ -93,11 +93,13 @@ class ChromaStore:
 
     @contextlib.contextmanager
     def lock(self):
-        """One writer at a time across processes."""
+        """One writer at a time across processes; a killed writer's unfinished folder is removed."""
         self.root.mkdir(parents=True, exist_ok=True)
         with (self.root / ".lock").open("a") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
+                # Holding the lock, no other writer can be building: any partial is a dead one's.
+                self._drop_partials()
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
@@ -136,7 +138,13 @@ class ChromaStore:
         for old in [g for g in gens if g != keep][: max(0, len(gens) - _KEEP)]:
             self._close(old)
             shutil.rmtree(self.root / old, ignore_errors=True)
-        for stale in self.root.glob(f".{_GEN_PREFIX}*.partial"):  # left by a killed ingest
+        self._drop_partials()
+
+    def _drop_partials(self) -> None:
+        """Remove unfinished generation folders (left by a killed ingest)."""
+        for stale in self.root.glob(f".{_GEN_PREFIX}*.partial"):
+            gen = stale.name.removeprefix(".").removesuffix(".partial")
+            self._close(gen)
             shutil.rmtree(stale, ignore_errors=True)
 
     # ----- files beside the store ----------------------------------------------------------

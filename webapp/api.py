@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
@@ -12,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.safety import TRIAGE_MAX_CHARS
+from webapp.fairness import FairGate
 from webapp.ratelimit import BUSY_MESSAGE, RateLimiter
 
 MAX_HISTORY = 50
@@ -74,7 +77,7 @@ class ErrorOut(BaseModel):
 
 
 def client_key(request: Request) -> str:
-    """The client the rate limit applies to: its IP address (proxies' headers are not trusted)."""
+    """The client the rate limit applies to: its IP address (as TrustedProxies set it)."""
     return request.client.host if request.client else "unknown"
 
 
@@ -109,11 +112,20 @@ def install_error_handler(app: FastAPI) -> None:
         return JSONResponse({"error": _describe(list(exc.errors()))}, status_code=400)
 
 
-def api_router(bot, limiter: RateLimiter) -> APIRouter:
-    """The /api routes bound to one bot and one rate limiter."""
+def api_router(bot, limiter: RateLimiter, gate: FairGate | None = None) -> APIRouter:
+    """The /api routes bound to one bot, one rate limiter and the gate shared with the pages."""
     router = APIRouter(prefix="/api", tags=["api"])
     limit = bot.settings.max_question_chars
     in_flight = [0]  # answers being computed or waiting for a thread; bounded by queue_size
+    gate = gate or FairGate(1)
+    # API answers run on threads of their own, as many as the gate has slots: waiting API
+    # requests hold no thread, so they cannot use up the pool that static routes and the safety
+    # step run on, and in the gate they take turns with the chat page and the widget.
+    answers = ThreadPoolExecutor(max_workers=gate.slots, thread_name_prefix="api-answer")
+
+    def gated_answer(question: str, history: list) -> object:
+        with gate.slot("api"):
+            return bot.answer(question, history)
 
     def check_rate(request: Request) -> None:
         key = client_key(request)
@@ -151,7 +163,8 @@ def api_router(bot, limiter: RateLimiter) -> APIRouter:
         try:
             # The chain triages before it applies the length limit, so an over-long message
             # describing an emergency still gets the emergency reply rather than a 400.
-            reply = await run_in_threadpool(bot.answer, question, history)
+            loop = asyncio.get_running_loop()
+            reply = await loop.run_in_executor(answers, gated_answer, question, history)
         finally:
             in_flight[0] -= 1
         if reply.kind == "rejected" and reply.triage is None:

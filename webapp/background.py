@@ -22,7 +22,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 def running(app, host: str = "127.0.0.1", port: int | None = None) -> Iterator[str]:
     """Run `app` with uvicorn in a thread; yields its base URL and stops it on exit."""
     port = port or free_port(host)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    # As app.py: forwarded headers are the app's TrustedProxies middleware's business.
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 60

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ import gradio as gr
 from bot import prompts
 from bot.reply import FinalEvent, Reply, StatementEvent
 from webapp.client_api import ClientEndpoint
+from webapp.fairness import FairGate
 from webapp.feedback import FeedbackStore
 from webapp.ratelimit import BUSY_MESSAGE, RateLimiter
 from webapp.render import Turn, render_banner, render_transcript
@@ -58,10 +60,19 @@ def _history(turns: list[Turn]) -> list[dict]:
 class ChatHandlers:
     """The page's event handlers, bound to one bot, feedback store and rate limiter."""
 
-    def __init__(self, bot, feedback: FeedbackStore, limiter: RateLimiter) -> None:
+    def __init__(
+        self,
+        bot,
+        feedback: FeedbackStore,
+        limiter: RateLimiter,
+        gate: FairGate | None = None,
+        channel: str = "page",
+    ) -> None:
         self.bot = bot
         self.feedback = feedback
         self.limiter = limiter
+        self.gate = gate or FairGate(1)
+        self.channel = channel  # whose turn in the gate this page's questions take
         self.limit = bot.settings.max_question_chars
         self.handed_on = 0  # questions `safety` passed to the queue (makes each hand-on unique)
 
@@ -82,7 +93,13 @@ class ChatHandlers:
             yield render_transcript(turns), turns, turn.reply.to_dict()
             return
         yield render_transcript(turns), turns, gr.skip()
-        for event in self.bot.stream(question, history):
+        events = iter(self.bot.stream(question, history))
+        # The page, the widget and the API take turns for computing a reply; the slot is held
+        # until its first event (the extractive reply is composed by then), not while the page
+        # is sent its pieces.
+        with self.gate.slot(self.channel):
+            first = next(events, None)
+        for event in itertools.chain([] if first is None else [first], events):
             if isinstance(event, StatementEvent):  # verified: shown at once (a few per reply)
                 turn.statements.append(event)
                 yield render_transcript(turns), turns, gr.skip()
@@ -179,6 +196,7 @@ def build_chat(
     compact: bool = False,
     feedback: FeedbackStore | None = None,
     limiter: RateLimiter | None = None,
+    gate: FairGate | None = None,
 ) -> gr.Blocks:
     """The chat page (compact=True: the embeddable widget) for one bot."""
     settings = bot.settings
@@ -187,6 +205,8 @@ def build_chat(
         feedback
         or FeedbackStore.in_folder(settings.data_dir, retention_days=settings.retention_days),
         limiter or RateLimiter(settings.rate_limit),
+        gate,
+        "widget" if compact else "page",
     )
     with gr.Blocks(title="Ask the doctors' answers", fill_width=compact) as page:
         with gr.Column(elem_classes=["embed-mode"] if compact else []):
@@ -241,8 +261,9 @@ def build_chat(
                 examples = [gr.Button(q, size="sm", min_width=160) for q in EXAMPLES]
             if not compact:
                 gr.HTML(
-                    '<p class="privacy-note">Feedback is stored with e-mail addresses and phone '
-                    "numbers removed. Please do not type your name or other personal details.</p>",
+                    '<p class="privacy-note">Feedback is stored with names, e-mail addresses, '
+                    "phone numbers and other identifiers removed. Please do not type your name or "
+                    "other personal details.</p>",
                     js_on_load=None,
                     elem_classes=["plain-html"],
                 )

@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.cli import print_sync_report
 from bot.reply import Reply
 from bot.resources import open_index
+from bot.safety.redact import redact
 from bot.settings import PROJECT_ROOT, Settings
 from vectorstore.errors import SettingsError
 from vectorstore.index import under as _under
@@ -75,6 +76,12 @@ class WarmingBot:
             log.exception("warm-up failed; the first question will load what is missing")
         finally:
             self.ready.set()
+        # After questions are released: the redactor's spaCy model (seconds to load) is needed
+        # only when feedback is saved, so the first thumbs-up does not wait for it.
+        try:
+            redact("Warm-up note from Jane Doe, DOB 01/02/1990")
+        except Exception:
+            log.exception("the PII redactor did not load; feedback will try again")
 
     def answer(self, question: str, history: Sequence = ()) -> Reply:
         """Bot.answer, once the warm-up is done."""

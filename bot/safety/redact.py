@@ -1,8 +1,11 @@
 """Redact personal data from a message before it is logged or stored.
 
-E-mail addresses, phone numbers, US social security numbers, payment card numbers, IP addresses
-and simple street addresses become placeholders ("[email]", "[phone]", ...). Medical numbers must
-survive: doses ("20 units", "2.5 mg"), ranges ("3-4 months"), dates and times are not personal.
+Two layers. First the regular expressions here: e-mail addresses, phone numbers, US social
+security numbers, payment card numbers and IP addresses become placeholders ("[email]",
+"[phone]", ...). Then Microsoft Presidio (`bot/safety/pii_presidio.py`): person names (spaCy's
+NER), labelled birth dates and record numbers, postcodes and ZIP codes, street addresses and UK
+NHS numbers. Medical content must survive: drug and product names, doses ("20 units", "2.5 mg"),
+ranges ("3-4 months"), dates, times and ages are not personal; a doctor's name is kept.
 Phone numbers come from `phonenumbers` (valid numbers only, so a date or a dose never qualifies)
 over the regions patients here write from, plus two fallbacks: international "+NN ..." numbers
 and North American "(NNN) NNN-NNNN" shapes that are valid-looking but unassigned (555 numbers).
@@ -24,18 +27,15 @@ _SSN_LABELLED = re.compile(
     r"(?i)\b(ssn|social security(?: number| no\.?)?)(\s*(?:is|:|#)?\s*)\d{9}\b"
 )
 _CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
+# Not inside a longer dotted number, but an address may end a sentence: "from 10.0.0.1."
 _IPV4 = re.compile(
-    r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\d.])"
+    r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?!\d|\.\d)"
 )
 _IPV6 = re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
 _INTERNATIONAL = re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,5}\)?){2,6}(?!\w)")
 _NANP = re.compile(r"(?<!\w)(?:\+?1[ .-]?)?\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}(?!\w)")
 _URL = re.compile(r"\b(?:https?://|www\.)\S+")
 _VALID = phonenumbers.Leniency.VALID
-_STREET = re.compile(
-    r"\b\d{1,5}(?: [A-Z][a-z]+){1,3} (?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|"
-    r"Drive|Court|Ct|Way|Place|Pl|Terrace|Parkway|Pkwy|Crescent|Close)\b\.?"
-)
 
 
 def _luhn(digits: str) -> bool:
@@ -93,8 +93,8 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def redact(text: str) -> str:
-    """The text with e-mails, phones, SSNs, card numbers, IPs and street addresses replaced."""
+def redact_patterns(text: str) -> str:
+    """The regular-expression layer alone: e-mails, phones, SSNs, card numbers and IPs."""
     if not isinstance(text, str):
         raise ValueError(f"redact needs a string, got {type(text).__name__}")
     text = _EMAIL.sub("[email]", text)
@@ -102,5 +102,11 @@ def redact(text: str) -> str:
     text = _IPV6.sub(_ipv6, text)
     text = _SSN_LABELLED.sub(r"\1\2[ssn]", _SSN.sub("[ssn]", text))
     text = _CARD.sub(_card, text)  # before phones: a card number holds phone-like runs
-    text = _phones(text)
-    return _STREET.sub("[address]", text)
+    return _phones(text)
+
+
+def redact(text: str) -> str:
+    """The text with every personal identifier replaced: both layers (see the module doc)."""
+    from bot.safety.pii_presidio import redact_identifiers
+
+    return redact_identifiers(redact_patterns(text))
