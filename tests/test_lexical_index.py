@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 
 import numpy as np
@@ -86,7 +87,7 @@ def test_the_loaded_index_scores_and_ranks_exactly_like_an_in_memory_build(wide_
 
 
 def test_hybrid_rankings_are_the_same_with_the_saved_index_and_without(
-    wide_index, tmp_path, embedder, builds
+    wide_index, tmp_path, embedder, builds, caplog
 ):
     without = tmp_path / "without"
     shutil.copytree(wide_index.root.parent, without)
@@ -101,8 +102,12 @@ def test_hybrid_rankings_are_the_same_with_the_saved_index_and_without(
 
     saved = ranking(Index(wide_index.root.parent, embedder=embedder))
     assert builds["n"] == 0
-    rebuilt = ranking(stale)
-    assert builds["n"] == 1  # the missing files fall back to a build, once
+    assert not [r for r in caplog.records if r.name == "vectorstore.lexical"]
+    with caplog.at_level(logging.WARNING, logger="vectorstore.lexical"):
+        rebuilt = ranking(stale)
+    assert builds["n"] == 1  # the missing files fall back to a build, once, logged once
+    warned = [r for r in caplog.records if r.name == "vectorstore.lexical"]
+    assert len(warned) == 1 and "building it in memory" in warned[0].getMessage()
     assert saved == rebuilt
     assert any(saved)
 

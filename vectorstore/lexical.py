@@ -137,7 +137,9 @@ def open_lexical(folder: Path | None, docs: list[Document], question_context: bo
     saved = LexicalIndex.load(folder, docs, question_context)
     if saved is not None:
         return saved
-    if docs:
+    if folder is None:  # a Chroma server's generation: nothing is saved locally
+        log.info("building the BM25 index of %d chunks in memory", len(docs))
+    elif docs:
         log.warning(
             "no saved BM25 index for these %d chunks at %s: building it in memory "
             "(the next ingest that changes the index saves one with it)",
