@@ -244,7 +244,7 @@ def test_cli_ingest_exit_status_and_search_json(tmp_path):
 
 
 @pytest.mark.slow
-def test_killed_ingest_leaves_the_previous_index_queryable(tmp_path, seed_index):
+def test_killed_ingest_leaves_the_previous_index_queryable(tmp_path, seed_index, monkeypatch):
     corpus = tmp_path / "big.jsonl"
     with corpus.open("w") as fh:
         for i in range(3000):
@@ -280,6 +280,14 @@ def test_killed_ingest_leaves_the_previous_index_queryable(tmp_path, seed_index)
     assert len(partial) == 1 and (partial[0] / "chroma").is_dir()
     hits = Index(data, embedder=seed_index.embedder).search("is botox permanent", k=3)
     assert len(hits) == 3 and all(d.metadata["page_id"].startswith("00") for d, _ in hits)
+    # The old generation's saved BM25 index is still there and used: nothing is rebuilt.
+    from bot.answer.retrieve import HybridRetriever
+    from vectorstore.lexical import LexicalIndex
+
+    with monkeypatch.context() as patched:
+        patched.setattr(LexicalIndex, "build", None)  # a rebuild would fail
+        bm25 = HybridRetriever(index=Index(data, embedder=seed_index.embedder)).bm25()
+        assert bm25.search("botox permanent", 3)
     # The next ingest (the app's start-up seed sync is one) removes the dead ingest's folder,
     # even though it changes nothing and so writes no generation of its own.
     report = Index(data, embedder=seed_index.embedder).sync([SEEDS])

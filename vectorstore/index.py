@@ -1,7 +1,8 @@
 """The persistent Chroma index of answer chunks, kept in sync with the files on disk.
 
 Layout under `<data_dir>/index/`: `CURRENT` names the live generation folder; each generation
-holds a Chroma store, `manifest.json` and `catalog.json` (which chunk ids came from which file).
+holds a Chroma store, `manifest.json`, `catalog.json` (which chunk ids came from which file) and
+`bm25/`, the generation's BM25 index (see lexical.py), written before the generation goes live.
 A generation has two collections: the chunks (what search returns) and, apart so that they never
 slow or crowd Chroma's own search, each chunk's sentences (`chunk_id` naming their chunk), each
 embedded on its own.
@@ -13,6 +14,7 @@ index untouched and queryable.
 from __future__ import annotations
 
 import hashlib
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -26,6 +28,7 @@ from vectorstore.chunking import MAX_WORDS, Chunk, chunk_page
 from vectorstore.corpus import file_digest, find_files, kind_of, read_file
 from vectorstore.embeddings import Embedder
 from vectorstore.errors import IndexMismatchError, IndexMissingError, InputFileError
+from vectorstore.lexical import LEXICAL_FOLDER, LexicalIndex
 from vectorstore.manifest import FORMAT_VERSION, Manifest
 from vectorstore.store import SENTENCES, ChromaStore, documents_from_pages
 
@@ -196,6 +199,22 @@ class Index:
         """The sentence records a page at a time: (ids, texts, metadatas, vectors) tuples."""
         return self.store.record_pages(self._generation(), SENTENCES)
 
+    def lexical_folder(self, gen: str | None) -> Path | None:
+        """Where a generation's BM25 index is saved (None where the store keeps no local files)."""
+        folder = self.store.generation_folder(gen) if gen else None
+        return folder / LEXICAL_FOLDER if folder is not None else None
+
+    def _write_lexical(self, gen: str) -> None:
+        folder = self.lexical_folder(gen)
+        if folder is None:
+            return
+        docs = self.store.all_documents(gen)
+        shutil.rmtree(folder, ignore_errors=True)  # the copy of the previous generation's
+        if docs:  # bm25s cannot index nothing; an empty index is built at question time
+            LexicalIndex.build(docs, self.question_context).save(
+                folder, docs, self.question_context
+            )
+
     def indexed_files(self) -> list[str]:
         """The files the live generation was built from (resolved paths), sorted."""
         gen = self.current_generation()
@@ -359,6 +378,7 @@ class Index:
                         progress(done, len(to_add))
             manifest = replace(manifest, sentences=sentence_writer.count())
             self.store.write_catalog(new_gen, {"files": files_after})
+            self._write_lexical(new_gen)
             self.store.write_manifest(new_gen, manifest)
             self.store.commit_generation(new_gen)
         except BaseException:

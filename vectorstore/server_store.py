@@ -324,6 +324,11 @@ class ChromaServerStore:
         with self._reachable():
             self._records.write_catalog(gen, catalog)
 
+    def generation_folder(self, gen: str) -> None:
+        """None: a server's generations have no local folder, so each process builds its BM25
+        index in memory at its first question (publishing it with the generation is not built)."""
+        return None
+
     # ----- Chroma ------------------------------------------------------------------------
     def max_batch(self) -> int:
         """The most items one Chroma call takes (the server's limit, at most 5,000)."""

@@ -120,6 +120,10 @@ class ChromaStore:
         partial = self.root / f".{gen}.partial"
         return partial if partial.exists() else self.root / gen
 
+    def generation_folder(self, gen: str) -> Path:
+        """The folder of a generation's files (its partial folder until it is committed)."""
+        return self._path(gen)
+
     def commit_generation(self, gen: str) -> None:
         """Make `gen` the live generation, then drop generations older than the one before."""
         self._close(gen)

@@ -20,10 +20,10 @@ benchmarks"); the defaults were chosen on a MedQuAD dev sample disjoint from the
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -33,19 +33,10 @@ from pydantic import ConfigDict, PrivateAttr
 
 from bot.answer.quotable import quotable
 from vectorstore.index import Index
+from vectorstore.lexical import open_lexical
 from vectorstore.sentences import split_sentences
 
 SUBJECT_MAX_WORDS = 12  # a first line this short, followed by more lines, is a subject line
-
-
-def lexical_text(doc: Document, question_context: bool) -> str:
-    """The text BM25 sees: the same words the dense side embedded."""
-    meta = doc.metadata
-    if not question_context:
-        return doc.page_content
-    return "\n".join(
-        p for p in (meta.get("page_title"), meta.get("heading"), doc.page_content) if p
-    )
 
 
 def question_focus(text: str) -> str | None:
@@ -62,25 +53,16 @@ def question_focus(text: str) -> str | None:
 class _Bm25:
     """A bm25s index over every chunk of one index generation."""
 
-    def __init__(self, docs: list[Document], question_context: bool) -> None:
-        import bm25s
-        import Stemmer
-
-        # bm25s sets its own logger to DEBUG on import and logs every index build.
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
-
+    def __init__(
+        self, docs: list[Document], question_context: bool, folder: Path | None = None
+    ) -> None:
+        # Loaded memory-mapped from the generation's folder when ingest saved it there.
+        lexical = open_lexical(folder, docs, question_context)
         self.docs = docs
-        self.tokenizer = bm25s.tokenization.Tokenizer(
-            stemmer=Stemmer.Stemmer("english"), stopwords="en"
-        )
-        ids = self.tokenizer.tokenize(
-            [lexical_text(d, question_context) for d in docs], return_as="ids", show_progress=False
-        )
-        self.model = bm25s.BM25()
-        self.model.index(ids, show_progress=False)
-        # Corpus statistics for the question focus: in how many chunks each stem occurs.
+        self.tokenizer = lexical.tokenizer
+        self.model = lexical.model
         self.vocab = self.tokenizer.get_vocab_dict()
-        self.df = np.diff(np.asarray(self.model.scores["indptr"])) if docs else np.zeros(0)
+        self.df = lexical.df
 
     def document_frequency(self, stem: str) -> int:
         """How many chunks contain this Snowball stem (0 for a word the corpus lacks)."""
@@ -189,7 +171,11 @@ class HybridRetriever(BaseRetriever):
         with self._lock:
             if self._bm25 is None or generation != self._bm25_generation:
                 manifest = self.index.manifest()
-                self._bm25 = _Bm25(self.index.documents(), manifest.question_context)
+                self._bm25 = _Bm25(
+                    self.index.documents(),
+                    manifest.question_context,
+                    self.index.lexical_folder(generation),
+                )
                 self._vectors = None
                 self._bm25_generation = generation
             return self._bm25

@@ -1,0 +1,142 @@
+"""The BM25 index saved with each generation at ingest and loaded memory-mapped at question time."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+
+import numpy as np
+import pytest
+
+from bot.answer.retrieve import HybridRetriever, _Bm25
+from bot.chain import Bot
+from bot.settings import Settings
+from tests.conftest import ROOT, SEEDS
+from vectorstore.index import Index
+from vectorstore.lexical import LexicalIndex
+
+PAGES = ROOT / "tests" / "data" / "pages"
+QUESTIONS = [
+    "How long does Botox last?",
+    "Is botox permanent",
+    "lip filler swelling after three days",
+    "chemical peel redness and peeling",
+    "Can I exercise after a facelift?",
+    "zzzunknownword",
+    "the and of",
+]
+
+
+@pytest.fixture
+def builds(monkeypatch):
+    """Counts in-memory BM25 builds (each one tokenizes and indexes every chunk)."""
+    count = {"n": 0}
+    original = LexicalIndex.build.__func__
+
+    def counted(cls, docs, question_context):
+        count["n"] += 1
+        return original(cls, docs, question_context)
+
+    monkeypatch.setattr(LexicalIndex, "build", classmethod(counted))
+    return count
+
+
+@pytest.fixture
+def wide_index(tmp_path, embedder):
+    """The seed pages and tests/data/pages indexed into a fresh data folder."""
+    index = Index(tmp_path / "wide", embedder=embedder)
+    index.sync([SEEDS, PAGES])
+    return index
+
+
+def _folder(index: Index):
+    return index.lexical_folder(index.current_generation())
+
+
+def test_ingest_saves_the_bm25_index_inside_the_generation(wide_index):
+    folder = _folder(wide_index)
+    assert folder.parent.name == wide_index.current_generation()
+    names = {p.name for p in folder.iterdir()}
+    assert {"stamp.json", "chunk_ids.json", "vocab.tokenizer.json", "document_frequency.npy"} <= (
+        names
+    )
+    assert {"data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy"} <= names
+    docs = wide_index.documents()
+    assert json.loads((folder / "chunk_ids.json").read_text()) == [d.id for d in docs]
+    stamp = json.loads((folder / "stamp.json").read_text())
+    assert stamp["chunks"] == wide_index.manifest().chunks == len(docs)
+
+
+def test_the_loaded_index_scores_and_ranks_exactly_like_an_in_memory_build(wide_index, builds):
+    docs = wide_index.documents()
+    loaded = _Bm25(docs, True, _folder(wide_index))
+    assert builds["n"] == 0
+    assert isinstance(loaded.model.scores["data"], np.memmap)
+    built = _Bm25(docs, True, None)
+    assert builds["n"] == 1
+    queries = QUESTIONS + [d.metadata.get("page_title") or d.page_content[:80] for d in docs]
+    for query in queries:
+        assert np.array_equal(loaded.scores(query), built.scores(query)), query
+        found, expected = loaded.search(query, 10), built.search(query, 10)
+        assert [(d.id, s) for d, s in found] == [(d.id, s) for d, s in expected], query
+    assert loaded.vocab == built.vocab
+    for stem in built.vocab:
+        assert loaded.document_frequency(stem) == built.document_frequency(stem)
+    assert loaded.document_frequency("botox") > 0
+
+
+def test_hybrid_rankings_are_the_same_with_the_saved_index_and_without(
+    wide_index, tmp_path, embedder, builds, caplog
+):
+    without = tmp_path / "without"
+    shutil.copytree(wide_index.root.parent, without)
+    stale = Index(without, embedder=embedder)
+    shutil.rmtree(_folder(stale))
+
+    def ranking(index: Index) -> list[tuple]:
+        retriever = HybridRetriever(index=index, embed_query=embedder.embed_query, per_page=100)
+        return [
+            [(d.id, d.metadata.get("fused_score")) for d in retriever.invoke(q)] for q in QUESTIONS
+        ]
+
+    saved = ranking(Index(wide_index.root.parent, embedder=embedder))
+    assert builds["n"] == 0
+    assert not [r for r in caplog.records if r.name == "vectorstore.lexical"]
+    with caplog.at_level(logging.WARNING, logger="vectorstore.lexical"):
+        rebuilt = ranking(stale)
+    assert builds["n"] == 1  # the missing files fall back to a build, once, logged once
+    warned = [r for r in caplog.records if r.name == "vectorstore.lexical"]
+    assert len(warned) == 1 and "building it in memory" in warned[0].getMessage()
+    assert saved == rebuilt
+    assert any(saved)
+
+
+def test_a_fresh_bot_answers_without_building_bm25(seed_index, builds):
+    settings = Settings.load(env={}, data_dir=seed_index.root.parent)
+    bot = Bot(settings, index=Index(seed_index.root.parent, embedder=seed_index.embedder))
+    reply = bot.answer("How long does Botox last?")
+    assert reply.kind == "answer" and reply.citations
+    assert builds["n"] == 0
+    shutil.rmtree(_folder(seed_index))  # an index built by a version that saved no BM25 files
+    older = Bot(settings, index=Index(seed_index.root.parent, embedder=seed_index.embedder))
+    again = older.answer("How long does Botox last?")
+    assert builds["n"] == 1
+    assert again.text == reply.text
+
+
+def test_another_generations_files_are_not_used(seed_index, tmp_path, builds):
+    old_folder = tmp_path / "old-bm25"
+    shutil.copytree(_folder(seed_index), old_folder)
+    page = tmp_path / "pages" / "900_new.txt"
+    page.parent.mkdir()
+    page.write_text((PAGES / "100_lip_filler.txt").read_text())
+    seed_index.sync([SEEDS, page.parent])
+    assert builds["n"] == 1  # the new generation's index, built once at ingest
+    shutil.rmtree(_folder(seed_index))
+    shutil.copytree(old_folder, _folder(seed_index))
+    retriever = HybridRetriever(index=Index(seed_index.root.parent, embedder=seed_index.embedder))
+    bm25 = retriever.bm25()
+    assert builds["n"] == 2
+    assert len(bm25.docs) == seed_index.manifest().chunks
+    assert bm25.search("lip filler", 3)
