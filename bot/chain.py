@@ -145,6 +145,7 @@ class Bot:
 
     def _retrieve(self, state: State) -> State:
         state["docs"] = self.retriever.invoke(state["standalone"])
+        state["retrieved"] = state["docs"]  # before the gate: the follow-ups' candidate pages
         return state
 
     def _gate(self, state: State) -> State:
@@ -307,7 +308,9 @@ class Bot:
         if reply.kind not in FOLLOW_UP_KINDS or reply.triage is not None:
             return reply
         try:
-            found = self.follow_ups.suggest(reply.question, state.get("history", ()))
+            found = self.follow_ups.suggest(
+                reply.question, state.get("history", ()), near=state.get("retrieved")
+            )
         except BotError as err:  # the reply stands without them
             log.warning("no follow-ups: %s", err)
             return reply
