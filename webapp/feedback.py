@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime
 
 from bot.reply import Reply
+from bot.retained import RetainedTable
 from bot.safety.redact import redact
 from webapp.render_actions import FEEDBACK_REASONS
 
@@ -28,40 +26,10 @@ CREATE TABLE IF NOT EXISTS feedback (
 """
 
 
-class FeedbackStore:
+class FeedbackStore(RetainedTable):
     """Appends one row per rating; e-mail addresses and phone numbers never reach the file."""
 
-    def __init__(self, path: Path, *, retention_days: int = 30) -> None:
-        self.path = Path(path)
-        self.retention_days = retention_days
-        self._lock = threading.Lock()
-        self._ready = False
-
-    @classmethod
-    def in_folder(cls, data_dir: Path, *, retention_days: int = 30) -> FeedbackStore:
-        """The store kept in the data folder (created on the first write, not before)."""
-        return cls(Path(data_dir) / FILE_NAME, retention_days=retention_days)
-
-    def purge(self, now: datetime | None = None) -> int:
-        """Delete records older than the retention period; returns how many went."""
-        if not self.path.exists():
-            return 0
-        cutoff = (now or datetime.now(UTC)) - timedelta(days=self.retention_days)
-        with self._lock, self._connect() as conn:
-            gone = conn.execute(
-                "DELETE FROM feedback WHERE created_at < ?", (cutoff.isoformat(timespec="seconds"),)
-            ).rowcount
-        conn.close()
-        return int(gone)
-
-    def _connect(self) -> sqlite3.Connection:
-        if not self._ready:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=10)
-        if not self._ready:
-            conn.execute(SCHEMA)
-            self._ready = True
-        return conn
+    FILE_NAME, TABLE, SCHEMA = FILE_NAME, "feedback", SCHEMA
 
     def record(
         self, reply: Reply, rating: str, reason: str | None = None, question: str = ""

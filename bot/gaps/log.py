@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime
 
 from bot.reply import Reply
+from bot.retained import RetainedTable
 from bot.safety.redact import redact
 
 FILE_NAME = "gaps.sqlite3"
@@ -32,28 +30,10 @@ class Gap:
     question: str
 
 
-class GapLog:
+class GapLog(RetainedTable):
     """Appends a redacted row for each declined or partial reply; forgets rows past retention."""
 
-    def __init__(self, path: Path, *, retention_days: int = 30) -> None:
-        self.path = Path(path)
-        self.retention_days = retention_days
-        self._lock = threading.Lock()
-        self._ready = False
-
-    @classmethod
-    def in_folder(cls, data_dir: Path, *, retention_days: int = 30) -> GapLog:
-        """The log kept in the data folder (created on the first write, not before)."""
-        return cls(Path(data_dir) / FILE_NAME, retention_days=retention_days)
-
-    def _connect(self) -> sqlite3.Connection:
-        if not self._ready:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=10)
-        if not self._ready:
-            conn.execute(SCHEMA)
-            self._ready = True
-        return conn
+    FILE_NAME, TABLE, SCHEMA = FILE_NAME, "gaps", SCHEMA
 
     def record(self, reply: Reply, question: str, now: datetime | None = None) -> bool:
         """Keep the question (redacted) if the reply declined it or was partial; True if kept."""
@@ -68,18 +48,6 @@ class GapLog:
         conn.close()
         self.purge(now)
         return True
-
-    def purge(self, now: datetime | None = None) -> int:
-        """Delete rows older than the retention period; returns how many went."""
-        if not self.path.exists():
-            return 0
-        cutoff = (now or datetime.now(UTC)) - timedelta(days=self.retention_days)
-        with self._lock, self._connect() as conn:
-            gone = conn.execute(
-                "DELETE FROM gaps WHERE created_at < ?", (cutoff.isoformat(timespec="seconds"),)
-            ).rowcount
-        conn.close()
-        return int(gone)
 
     def since(self, start: datetime, now: datetime | None = None) -> list[Gap]:
         """The rows asked at or after `start`, oldest first (expired rows are purged first)."""
