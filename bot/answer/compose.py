@@ -34,9 +34,17 @@ from bot.answer.agreement import (
 )
 from bot.answer.answer_shape import asked_shapes, has_shape
 from bot.answer.parts import question_parts
-from bot.answer.quotable import MAX_SENTENCE_WORDS, case_specific, quotable, statement_like
+from bot.answer.quotable import MAX_SENTENCE_WORDS, quotable, statement_like
+from bot.answer.sentence_scores import (
+    DIRECT_LEXICAL_WEIGHT,
+    candidates,
+    directness,
+    fitted_budget,
+    lexical_share,
+    off_subject,
+)
 from bot.words import content_words, stems
-from vectorstore.sentences import split_sentences, word_count
+from vectorstore.sentences import word_count
 
 __all__ = [
     "Composition",
@@ -51,10 +59,7 @@ __all__ = [
 ]
 
 MIN_RELEVANCE = 0.30  # a sentence below this cosine to the question does not answer it
-DIRECT_LEXICAL_WEIGHT = 0.6  # the same, for choosing the statement that answers first
 FOCUS_COSINE_WEIGHT = 0.2  # cosine to the question's focus words alone, for the same choice
-SHAPE_WEIGHT = 0.25  # a sentence of the shape the question asks for (bot/answer/answer_shape.py)
-SHAPELESS_LEXICAL = 0.5  # ...and the question's words count this much in one without that shape
 LEXICAL_WEIGHT = 0.3  # share of the question's focus a sentence contains (weighted by rarity)
 POSITION_WEIGHT = 0.03  # each sentence further into an answer counts a little less
 POSITION_CAP = 20  # ...up to this many sentences in
@@ -62,10 +67,8 @@ RANK_WEIGHT = 0.01  # each answer further down the retrieved list counts a littl
 MMR_PENALTY = 0.6  # how much closeness to an already quoted statement costs a candidate
 RELATIVE_FLOOR = 0.45  # sentences this far below the best one are left out (fitted replies)
 CASE_MIN_LEXICAL = 0.5  # a sentence about the asker's own case must contain this much focus
-SHORT_WORDS = 70  # budget of a one-part question (quoted words plus framing), when fitting
 FRAMING_WORDS = 8  # what the framing of one statement costs in the budget
 SUBJECT_PENALTY = 0.1  # a sentence from an answer that never names what the question is about
-SUBJECT_SHARE = 0.7  # ...its subject: the focus words this close to the heaviest one answers use
 PER_CHUNK_CANDIDATES = 12  # sentences of one chunk considered (by word overlap with the question)
 
 
@@ -76,99 +79,6 @@ class Composition:
     statements: tuple[Statement, ...]
     considered: int  # distinct answers the statements were chosen from
     organisations: bool = False  # the sources are organisations (a corpus), not doctors
-
-
-def _lexical(question: str, sentences: list[str], focus: Mapping[str, float] | None) -> list[float]:
-    """Share of the question's focus (stem -> corpus weight) in each sentence. A focus word that
-    most of these sentences contain (the topic of the answers found) counts less; without a
-    focus, the question's words count by their rarity among these sentences alone. Weights are
-    squared, so the sentence with the question's most specific word ("bruising" of "How long
-    does bruising last after lip filler?") beats one with several of its common words."""
-    bags = [stems(s) for s in sentences]
-    n = len(bags)
-    if not n:
-        return []
-    focus = focus or dict.fromkeys(stems(question), 1.0)
-    weights = {
-        w: (corpus * math.log(1 + n / (1 + sum(w in b for b in bags))) / math.log(1 + n)) ** 2
-        for w, corpus in focus.items()
-    }
-    total = sum(weights.values())
-    if not total:
-        return [0.0] * n
-    return [sum(w for s, w in weights.items() if s in b) / total for b in bags]
-
-
-def _candidates(
-    question: str, docs: Sequence[Document], limit: int, max_words: int, per_chunk_limit: int
-) -> list[Candidate]:
-    q_words = content_words(question)
-    found: list[tuple[float, Candidate]] = []
-    seen: set[tuple[str, str]] = set()
-    for rank, doc in enumerate(docs):
-        aid = doc.metadata.get("answer_id", doc.id)
-        offset = 100 * int(doc.metadata.get("chunk_index", 0) or 0)
-        for position, sentence in enumerate(split_sentences(doc.page_content)):
-            if not statement_like(sentence, max_words) or (aid, sentence) in seen:
-                continue
-            seen.add((aid, sentence))
-            cand = Candidate(sentence, aid, doc, rank, offset + position)
-            cand.own_case = case_specific(sentence)
-            overlap = len(q_words & content_words(sentence)) / (len(q_words) or 1)
-            found.append((overlap - 0.02 * rank - 0.01 * position, cand))
-    found.sort(key=lambda x: -x[0])
-    # Every retrieved answer is heard: the best few of each chunk, and no more than `limit`.
-    per_chunk: dict[str, int] = {}
-    chosen: list[Candidate] = []
-    for _, cand in found:
-        key = cand.doc.id or cand.answer_id
-        if per_chunk.get(key, 0) < per_chunk_limit:
-            per_chunk[key] = per_chunk.get(key, 0) + 1
-            chosen.append(cand)
-    return chosen[:limit]
-
-
-def off_subject(docs: Sequence[Document], focus: Mapping[str, float] | None) -> set[str]:
-    """Ids of the answers that name none of the question's subject words: the focus words, among
-    those some answer uses, weighing at least SUBJECT_SHARE of the heaviest ("Klippel-Trenaunay"
-    of a question about its treatment; an answer on treating Kuskokwim disease is off subject)."""
-    if not focus:
-        return set()
-    bags = {
-        d.metadata.get("answer_id", d.id): stems(
-            f"{d.metadata.get('page_title', '')} {d.page_content}"
-        )
-        for d in docs
-    }
-    used = {w: f for w, f in focus.items() if any(w in b for b in bags.values())}
-    if not used:
-        return set()
-    top = max(used.values())
-    subject = {w for w, f in used.items() if f >= SUBJECT_SHARE * top}
-    return {aid for aid, bag in bags.items() if not subject & bag}
-
-
-def fitted_budget(question: str, max_words: int) -> int:
-    """Words a reply may use: a short one-part question gets a short reply."""
-    parts = max(1, question.count("?")) + (word_count(question) > 25)
-    return min(max_words, SHORT_WORDS * parts)
-
-
-def _addresses(
-    q: np.ndarray, shapes: tuple, vectors: np.ndarray, sentences: list[str], lexical: list[float]
-) -> list[float]:
-    """How directly each sentence answers one question (vector `q`): its cosine, the share of the
-    focus it contains and whether it has the shape of answer the question asks for."""
-    out = []
-    for vec, sentence, lex in zip(vectors, sentences, lexical, strict=True):
-        # The share of the asked shapes it has ("how long until it goes away": both).
-        shaped = sum(has_shape(sentence, (s,)) for s in shapes) / (len(shapes) or 1)
-        # Asked "what is it made of?", a sentence with "made" but no definition is no answer.
-        weight = DIRECT_LEXICAL_WEIGHT * (
-            1.0 - (1.0 - SHAPELESS_LEXICAL) * (1.0 - shaped) if shapes else 1.0
-        )
-        out.append(float(np.dot(q, vec)) + weight * lex + SHAPE_WEIGHT * shaped)
-    return out
 
 
 class ExtractiveComposer:
@@ -210,7 +120,7 @@ class ExtractiveComposer:
         How directly a sentence answers adds, to its cosine to the question, its cosine to the
         focus words alone (`focus_vector`, when given), the share of the focus it contains and
         whether it has the shape of answer the question asks for."""
-        cands = _candidates(
+        cands = candidates(
             question, docs, self.max_candidates, self.max_sentence_words, self.per_chunk
         )
         if not cands:
@@ -220,10 +130,12 @@ class ExtractiveComposer:
         q = np.asarray(question_vector, dtype=np.float32)
         fq = None if focus_vector is None else np.asarray(focus_vector, dtype=np.float32)
         shapes = asked_shapes(question)
-        addresses = _addresses(q, shapes, vectors, sentences, _lexical(question, sentences, focus))
+        addresses = directness(
+            q, shapes, vectors, sentences, lexical_share(question, sentences, focus)
+        )
         elsewhere = off_subject(docs, focus)
         for cand, vec, lex, direct in zip(
-            cands, vectors, _lexical(question, sentences, focus), addresses, strict=True
+            cands, vectors, lexical_share(question, sentences, focus), addresses, strict=True
         ):
             cand.vector, cand.lexical = vec, lex
             # Asked for a shape of answer ("made of": a definition), a sentence with neither that
@@ -259,8 +171,8 @@ class ExtractiveComposer:
             parts, np.asarray(self.embed(parts), dtype=np.float32), strict=True
         ):
             own = {w: f for w, f in (focus or {}).items() if w in stems(part)} or None
-            lexical = _lexical(part, sentences, own)
-            out.append(_addresses(vector, asked_shapes(part), vectors, sentences, lexical))
+            lexical = lexical_share(part, sentences, own)
+            out.append(directness(vector, asked_shapes(part), vectors, sentences, lexical))
         return out
 
     def _select(
