@@ -111,3 +111,16 @@ def answers_held(bot) -> Iterator[threading.Semaphore]:
     finally:
         release.set()
         bot.answer, bot.stream = answer, stream
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for a module of browser tests (Debian's chromium, see README)."""
+    from playwright import sync_api
+
+    from tests.test_browser_ui import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -12,7 +12,7 @@ import pytest
 
 from bot.chain import Bot
 from bot.settings import Settings
-from tests.test_browser_ui import CHROMIUM, CHROMIUM_ARGS, ask
+from tests.test_browser_ui import CHROMIUM, ask
 from tests.test_stream import MADE_UP, statement
 from vectorstore.index import Index
 from webapp.background import running
@@ -118,15 +118,6 @@ def app_url(data_dir, embedder):
     bot = Bot(Settings.load(data_dir=data_dir), index=Index(data_dir, embedder=embedder))
     with running(build_app(bot)) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Chromium for the module."""
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

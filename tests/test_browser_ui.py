@@ -115,15 +115,6 @@ def sites(data_dir, embedder, tmp_path_factory):
             yield {"app": url, "host": host, "other": other}
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Chromium for the module."""
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def page(browser, sites):
     """A fresh desktop-sized tab on the chat page."""

@@ -10,7 +10,7 @@ import pytest
 
 from bot.chain import Bot
 from bot.settings import Settings
-from tests.test_browser_ui import CHROMIUM, CHROMIUM_ARGS, HOST_IP, HOST_PAGE, OTHER_IP, static_site
+from tests.test_browser_ui import CHROMIUM, HOST_IP, HOST_PAGE, OTHER_IP, static_site
 from vectorstore.index import Index
 from webapp.background import running
 from webapp.server import build_app
@@ -54,15 +54,6 @@ def sites(seed_index_dir, embedder, tmp_path_factory):
             )
             pages.joinpath("plain.html").write_text(HOST_PAGE.format(snippet=script_tag(url)))
             yield {"app": url, "host": host, "other": other}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Chromium for the module."""
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
