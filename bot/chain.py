@@ -19,7 +19,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from bot import prompts
 from bot.answer.backends import Generator, get_backend
 from bot.answer.compose import ExtractiveComposer, reframe
-from bot.answer.focus import check_coverage, check_focus
+from bot.answer.coverage import check_coverage, check_focus
 from bot.answer.gate import relevant
 from bot.answer.retrieve import HybridRetriever
 from bot.answer.rewrite import standalone

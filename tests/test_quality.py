@@ -28,6 +28,8 @@ QUALITY = ROOT / "tests" / "data" / "quality_cases.jsonl"
 BLIND = ROOT / "tests" / "data" / "quality_blind.jsonl"
 PARTS = ROOT / "tests" / "data" / "quality_parts.jsonl"
 PARTS_BLIND = ROOT / "tests" / "data" / "quality_parts_blind.jsonl"
+JOINT = ROOT / "tests" / "data" / "quality_joint.jsonl"
+JOINT_BLIND = ROOT / "tests" / "data" / "quality_joint_blind.jsonl"
 # What the set must show (issue 11). FIRST_ANSWERS is the floor measured when the first statement
 # came to be chosen by focus and answer shape (0.911 on this set, 41 of 45), so a regression fails.
 FIRST_ANSWERS, REDUNDANT, HONEST, FALSE_NOT_COVERED = 0.9, 0, 1.0, 0.05
@@ -240,6 +242,36 @@ def test_part_covered_questions(quality_bot, tmp_path):
     assert m["first_statement_answers"] >= FIRST_ANSWERS
     assert m["redundant_pairs"] == 0
     assert len(load_cases(PARTS_BLIND)) >= 8
+
+
+def test_focus_spread_over_different_answers_is_not_covered(quality_bot, tmp_path):
+    """Questions whose focus words only different answers contain ("Can a chemical peel cause a
+    droopy eyelid?": peel answers, and Botox answers on eyelids), beside questions one answer
+    does address (quality_joint.jsonl; its blind twin is reported, not held to this)."""
+    run = evaluate(
+        load_cases(JOINT),
+        quality_bot.answer,
+        tmp_path / "eval",
+        {"format": 1},
+        progress=False,
+        embed=quality_bot.vectors.many,
+    )
+    m = metrics(run.results)
+    # Floor: 5 of 6 measured when the focus came to be judged on the answers on the question's
+    # subject (bot/answer/coverage.py); 0 of 6 before. The one left: "cause" is in a peel answer.
+    assert m["uncovered_honest"] >= 0.83
+    assert m["false_not_covered"] == 0.0
+    assert len(load_cases(JOINT_BLIND)) >= 8
+
+
+def test_what_the_answers_on_the_subject_lack_is_named(quality_bot):
+    # Bell's palsy is on the Botox page only: the lip filler answers never mention it.
+    reply = quality_bot.answer("Is lip filler safe for someone with Bell's palsy?")
+    assert reply.kind == "partial" and not reply.citations
+    assert reply.text.startswith(prompts.load("not_covered").format(focus="Bell's palsy"))
+    covered = quality_bot.answer("Can hyaluronidase dissolve silicone filler?")
+    assert covered.kind == "answer"
+    assert "cannot be dissolved" in " ".join(quoted_statements(covered.text))
 
 
 def test_a_part_covered_question_says_what_is_missing_then_answers_the_rest(quality_bot):

@@ -18,16 +18,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from langchain_core.documents import Document
 
 from bot.answer.answer_shape import asked_shapes, has_shape
-from bot.answer.parts import question_parts
-from bot.answer.quotable import statement_like
 from bot.answer.retrieve import question_focus as asked_part
 from bot.answer.spelling import meant, vocabulary
 from bot.prompts import wordlist
 from bot.words import content_words, stem, stems, stop_words
-from vectorstore.sentences import split_sentences
 
 TOPIC_SHARE = 0.3  # a word in more of the corpus's chunks than this is the topic, not the focus
 UNCOVERED_SHARE = 0.5  # focus weight no sentence contains that makes the question not covered...
@@ -59,6 +55,9 @@ class Focus:
     # Stems no chunk of the corpus contains, of words the embedding model knows only in pieces:
     # names and terms ("Ocella", "carvedilol"), not common words the corpus happens to lack.
     unknown: frozenset[str] = frozenset()
+    # Stems of the question's topic words (left out of the focus for being in much of the
+    # corpus: "botox" on the seed pages): an answer that never names them is about something else.
+    topic: frozenset[str] = frozenset()
 
     def key(self, token: str) -> str | None:
         """The focus stem a word of the question stands for (None: not a focus word)."""
@@ -87,14 +86,16 @@ class Focus:
             weights[new], words[new] = weight, self.words[s]
             if new != s:
                 aliases[s] = new
-        return Focus(self.question, weights, words, aliases, self.unknown & weights.keys())
+        return Focus(
+            self.question, weights, words, aliases, self.unknown & weights.keys(), self.topic
+        )
 
     def missing(self, sentences: Sequence[str]) -> set[str]:
         """The focus stems that none of the sentences contains (a hyphenated word counts written
         together too: "hemi-facial" has "hemifacial")."""
         found: set[str] = set()
         for sentence in sentences:
-            found |= (stems(sentence) | stems(_HYPHEN.sub("", sentence))) & self.weights.keys()
+            found |= said_stems(sentence) & self.weights.keys()
         return set(self.weights) - found
 
     def uncovered(self, sentences: Sequence[str]) -> set[str]:
@@ -136,6 +137,11 @@ class Focus:
         return " ".join(tokens[hits[0] : hits[-1] + 1]) if hits else ""
 
 
+def said_stems(text: str) -> set[str]:
+    """The stems of a text's words, a hyphenated word also written together ("hemifacial")."""
+    return stems(text) | stems(_HYPHEN.sub("", text))
+
+
 def _token_stem(token: str) -> str | None:
     words = content_words(token.replace("’", "'"))
     return stem(next(iter(words))) if len(words) == 1 else None
@@ -157,6 +163,7 @@ def focus_of(
     weights: dict[str, float] = {}
     words: dict[str, str] = {}
     unknown: set[str] = set()
+    topic: set[str] = set()
     question = asked_part(question) or question
     # Markup is not what a patient asks about: tags go, a link keeps only its text.
     question = _LINK.sub(r"\1", _TAG.sub(" ", question))
@@ -170,12 +177,13 @@ def focus_of(
             continue
         df = frequency(s)
         if n_docs and df > TOPIC_SHARE * n_docs:
+            topic.add(s)
             continue
         weights[s] = math.log((n_docs + 1) / (df + 0.5))
         words[s] = token
         if not df and n_docs >= ABSENCE_TELLS and (knows is None or not knows(token)):
             unknown.add(s)
-    return Focus(question, weights, words, unknown=frozenset(unknown))
+    return Focus(question, weights, words, unknown=frozenset(unknown), topic=frozenset(topic))
 
 
 def not_covered(
@@ -184,6 +192,8 @@ def not_covered(
     vectors: np.ndarray,
     embed: Callable[[str], Sequence[float]],
     part: bool = False,
+    missing: set[str] | None = None,
+    heavy_only: bool = True,
 ) -> str | None:
     """The patient's words for what the answers do not cover, or None when they cover it.
 
@@ -196,8 +206,10 @@ def not_covered(
     is close to nothing, so for a `part` it is not made. Neither test is made when the heaviest
     missing word is one the corpus lacks and the embedding model knows only in pieces
     (`Focus.unknown`: "Ocella", "carvedilol"): its vector does not mean that word, so closeness
-    says nothing."""
-    missing = focus.uncovered(sentences)
+    says nothing. `missing`: the stems to judge, when the caller has chosen them; `heavy_only`: False
+    to probe with all of them (one answer's silence on "chemical peel" is not rescued by its
+    sentence on what can "cause" a droopy eyelid)."""
+    missing = focus.uncovered(sentences) if missing is None else missing
     if not missing or not len(vectors):
         return None if not missing else focus.phrase(missing)
     if max(missing, key=lambda s: (focus.weights[s], s)) in focus.unknown:
@@ -209,7 +221,9 @@ def not_covered(
     # to a sentence that says nothing about the heaviest.
     top = max(focus.weights[s] for s in missing)
     heavy = [
-        focus.words[s] for s in focus.words if s in missing and focus.weights[s] >= HEAVY * top
+        focus.words[s]
+        for s in focus.words
+        if s in missing and (focus.weights[s] >= HEAVY * top or not heavy_only)
     ]
     probe = vectors @ np.asarray(embed(" ".join(heavy)), dtype=np.float32)
     best = int(np.argmax(whole))
@@ -231,66 +245,3 @@ def not_covered(
     if float(np.max(without)) - float(np.max(whole)) <= WORDS_ADD_NOTHING:
         return None
     return phrase
-
-
-def check_focus(
-    question: str,
-    docs: Sequence[Document],
-    frequency: tuple[Callable[[str], int], int],
-    vectors: Callable[[list[str]], list[list[float]]],
-    embed: Callable[[str], Sequence[float]],
-    part: bool = False,
-    knows: Callable[[str], bool] | None = None,
-) -> tuple[Focus, str | None]:
-    """The question's focus and, when the passing answers do not address it, the patient's words
-    for what is missing (None when they do). `vectors` gives the stored sentence vectors; `part`:
-    the question is one part of a message; `knows`: the embedding model's vocabulary (see
-    `not_covered`)."""
-    sentences = list(
-        dict.fromkeys(s for d in docs for s in split_sentences(d.page_content) if statement_like(s))
-    )
-    # Misspellings are matched against everything the answers say, titles and lists included.
-    texts = [t for d in docs for t in (d.metadata.get("page_title") or "", d.page_content) if t]
-    focus = focus_of(question, *frequency, knows).spelled_as(texts, knows)
-    if not focus.weights or not sentences or not focus.uncovered(sentences):
-        return focus, None
-    matrix = np.asarray(vectors(sentences), dtype=np.float32)
-    return focus, not_covered(focus, sentences, matrix, embed, part)
-
-
-@dataclass(frozen=True)
-class Coverage:
-    """What the answers cover of a question: its focus, the patient's words for what no answer
-    addresses (None: all of it is covered), and the parts of the question they do cover ("" when
-    none; the whole question when nothing is missing)."""
-
-    focus: Focus
-    missing: str | None
-    covered: str
-
-
-def check_coverage(
-    question: str,
-    docs: Sequence[Document],
-    frequency: tuple[Callable[[str], int], int],
-    vectors: Callable[[list[str]], list[list[float]]],
-    embed: Callable[[str], Sequence[float]],
-    knows: Callable[[str], bool] | None = None,
-) -> Coverage:
-    """`check_focus`, and part by part for a message that asks several things (see
-    bot/answer/parts.py): when the answers cover some parts and not others, the missing words of
-    the uncovered parts and the text of the covered ones, so a reply can say what is missing and
-    answer the rest."""
-    focus, missing = check_focus(question, docs, frequency, vectors, embed, knows=knows)
-    parts = question_parts(question)
-    if len(parts) < 2:
-        return Coverage(focus, missing, "" if missing else question)
-    verdicts = [
-        (asked, check_focus(asked, docs, frequency, vectors, embed, True, knows)[1])
-        for asked in parts
-    ]
-    gaps = list(dict.fromkeys(m for _, m in verdicts if m))
-    if not gaps:
-        return Coverage(focus, missing, "" if missing else question)
-    covered = " ".join(part for part, m in verdicts if not m)
-    return Coverage(focus, '" or "'.join(gaps), covered)

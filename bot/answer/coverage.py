@@ -1,0 +1,108 @@
+"""Whether the retrieved answers cover a question, judged on the answers about its subject.
+
+The focus rule (bot/answer/focus.py) asks whether the answers' sentences contain the question's
+focus words. Asked of every retrieved answer together, it is fooled by a question that combines
+things different answers talk about: "Can a chemical peel cause a droopy eyelid?" is not answered
+by peel answers beside Botox answers about eyelids, nor "Can an abscess tooth cause a heart
+attack?" by a page on abscesses and another on heart attacks. So the rule is asked of the answers
+on the question's subject only: its subject is its topic words (in much of the corpus, "botox")
+and the focus words some retrieved page has in its title ("chemical peel", "heart attack"); on
+it are the answers that name the most of them, their page title included (the answers on a Botox
+page are about Botox). When no answer names any, every answer is on it, as before; so it is for a
+message whose focus has more than SUBJECT_WORDS words, which tells a story around its question
+(words no answer about its subject needs to have).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from langchain_core.documents import Document
+
+from bot.answer.focus import Focus, focus_of, not_covered, said_stems
+from bot.answer.parts import question_parts
+from bot.answer.quotable import statement_like
+from vectorstore.sentences import split_sentences
+
+SUBJECT_WORDS = 5  # a focus of at most this many words is judged on the answers on its subject
+
+
+def on_subject(docs: Sequence[Document], focus: Focus) -> list[Document]:
+    """The retrieved chunks of the answers that name the most of the question's subject."""
+    bags: dict[str, set[str]] = {}
+    for d in docs:
+        text = f"{d.metadata.get('page_title') or ''}\n{d.page_content}"
+        bags.setdefault(d.metadata.get("answer_id", d.id), set()).update(said_stems(text))
+    titles = set().union(*(said_stems(d.metadata.get("page_title") or "") for d in docs))
+    subject = focus.topic | (titles & focus.weights.keys())
+    named = {a: len(subject & bag) for a, bag in bags.items()}
+    most = max(named.values(), default=0)
+    return [d for d in docs if named[d.metadata.get("answer_id", d.id)] == most]
+
+
+def check_focus(
+    question: str,
+    docs: Sequence[Document],
+    frequency: tuple[Callable[[str], int], int],
+    vectors: Callable[[list[str]], list[list[float]]],
+    embed: Callable[[str], Sequence[float]],
+    part: bool = False,
+    knows: Callable[[str], bool] | None = None,
+) -> tuple[Focus, str | None]:
+    """The question's focus and, when the answers on its subject do not address it, the
+    patient's words for what is missing (None when they do). `vectors` gives the stored sentence
+    vectors; `part`: the question is one part of a message; `knows`: the embedding model's
+    vocabulary (see `not_covered` in bot/answer/focus.py)."""
+    # Misspellings are matched against everything the answers say, titles and lists included.
+    texts = [t for d in docs for t in (d.metadata.get("page_title") or "", d.page_content) if t]
+    focus = focus_of(question, *frequency, knows).spelled_as(texts, knows)
+    judged = on_subject(docs, focus) if len(focus.weights) <= SUBJECT_WORDS else docs
+    sentences = list(
+        dict.fromkeys(
+            s for d in judged for s in split_sentences(d.page_content) if statement_like(s)
+        )
+    )
+    if not focus.weights or not sentences or not focus.uncovered(sentences):
+        return focus, None
+    matrix = np.asarray(vectors(sentences), dtype=np.float32)
+    return focus, not_covered(focus, sentences, matrix, embed, part)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the answers cover of a question: its focus, the patient's words for what no answer
+    addresses (None: all of it is covered), and the parts of the question they do cover ("" when
+    none; the whole question when nothing is missing)."""
+
+    focus: Focus
+    missing: str | None
+    covered: str
+
+
+def check_coverage(
+    question: str,
+    docs: Sequence[Document],
+    frequency: tuple[Callable[[str], int], int],
+    vectors: Callable[[list[str]], list[list[float]]],
+    embed: Callable[[str], Sequence[float]],
+    knows: Callable[[str], bool] | None = None,
+) -> Coverage:
+    """`check_focus`, and part by part for a message that asks several things (see
+    bot/answer/parts.py): when the answers cover some parts and not others, the missing words of
+    the uncovered parts and the text of the covered ones, so a reply can say what is missing and
+    answer the rest."""
+    focus, missing = check_focus(question, docs, frequency, vectors, embed, knows=knows)
+    parts = question_parts(question)
+    if len(parts) < 2:
+        return Coverage(focus, missing, "" if missing else question)
+    verdicts = [
+        (asked, check_focus(asked, docs, frequency, vectors, embed, True, knows)[1])
+        for asked in parts
+    ]
+    gaps = list(dict.fromkeys(m for _, m in verdicts if m))
+    if not gaps:
+        return Coverage(focus, missing, "" if missing else question)
+    covered = " ".join(part for part, m in verdicts if not m)
+    return Coverage(focus, '" or "'.join(gaps), covered)
