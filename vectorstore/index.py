@@ -27,7 +27,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from vectorstore.chunking import MAX_WORDS, Chunk, chunk_page
-from vectorstore.convert import move_sentence_vectors
+from vectorstore.convert import copy_chunks, move_sentence_vectors
 from vectorstore.corpus import file_digest, find_files, kind_of, read_file
 from vectorstore.embeddings import Embedder
 from vectorstore.errors import IndexMismatchError, IndexMissingError, InputFileError
@@ -38,7 +38,7 @@ from vectorstore.parts import (
 )
 from vectorstore.reading import PUBLISHED, IndexReading
 from vectorstore.sentence_vectors import CACHE_VECTORS, SentenceVectors
-from vectorstore.store import SENTENCES, ChromaStore
+from vectorstore.store import ChromaStore
 
 COLLECTION = "answers"
 EF_SEARCH = 800  # HNSW candidates explored per query (benchmarks/hnsw_recall.py)
@@ -325,11 +325,13 @@ class Index(IndexReading):
                 f"{move_sentence_vectors(self.store, gen, sentence_file)} stored sentence "
                 "vectors into the sentence vector file (nothing embedded again)"
             )
-        new_gen = self.store.begin_generation(copy_from=gen)
+        # A conversion copies the chunk records into a fresh collection (today's HNSW settings,
+        # and no old sentence collection's files left behind).
+        new_gen = self.store.begin_generation(copy_from=None if convert else gen)
         try:
-            if convert:
-                self.store.drop_part(new_gen, SENTENCES)
             writer = self.store.open_collection(new_gen)
+            if convert:
+                copy_chunks(self.store, gen, writer)
             removed = sorted(to_remove)
             for start in range(0, len(removed), 500):
                 writer.delete(ids=removed[start : start + 500])
