@@ -31,6 +31,7 @@ from vectorstore.convert import copy_chunks, move_sentence_vectors
 from vectorstore.corpus import file_digest, find_files, kind_of, read_file
 from vectorstore.embeddings import Embedder
 from vectorstore.errors import IndexMismatchError, IndexMissingError, InputFileError
+from vectorstore.hnsw import EF_CONSTRUCTION, EF_SEARCH, MAX_NEIGHBORS
 from vectorstore.lexical import LexicalIndex, lexical_stamp
 from vectorstore.manifest import FORMAT_VERSION, Manifest
 from vectorstore.parts import (
@@ -41,9 +42,6 @@ from vectorstore.sentence_vectors import CACHE_VECTORS, SentenceVectors
 from vectorstore.store import ChromaStore
 
 COLLECTION = "answers"
-EF_SEARCH = 800  # HNSW candidates explored per query (benchmarks/hnsw_recall.py)
-EF_CONSTRUCTION = 200  # HNSW build effort, fixed when a generation's collection is created
-MAX_NEIGHBORS = 32  # HNSW links per node, fixed at creation
 CONVERTIBLE = (2,)  # older formats an ingest converts (see convert.py)
 RECORD_CACHE = 10_000  # chunk records (text, metadata, vector) a reader keeps in memory
 
