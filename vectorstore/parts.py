@@ -33,7 +33,8 @@ def nearest(parts: list[Part], vectors: list[np.ndarray], k: int) -> set[str]:
     if k <= 0 or not vectors:
         return found
     for part in parts:
-        n = min(k + len(part.hidden), part.collection.count())
+        size = len(part.lexical) if part.lexical is not None else part.collection.count()
+        n = min(k + len(part.hidden), size)
         if n <= 0:
             continue
         got = part.collection.query(

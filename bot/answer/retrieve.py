@@ -69,6 +69,7 @@ class HybridRetriever(BaseRetriever):
     embed_query: Callable[[str], list[float]] | None = None
 
     _known: OrderedDict = PrivateAttr(default_factory=OrderedDict)
+    _quotable: OrderedDict = PrivateAttr(default_factory=OrderedDict)  # chunk id -> sentences
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     def corpus_frequency(self) -> tuple[Callable[[str], int], int]:
@@ -86,15 +87,27 @@ class HybridRetriever(BaseRetriever):
                 self._known.move_to_end(sentence)
         return None if vector is None else vector.tolist()
 
+    def _quotable_sentences(self, cid: str, doc: Document) -> list[str]:
+        """A chunk's quotable sentences (remembered: splitting is most of a question's work)."""
+        key = (cid, doc.page_content)
+        with self._lock:
+            found = self._quotable.get(key)
+            if found is not None:
+                self._quotable.move_to_end(key)
+                return found
+        found = [t for t in split_sentences(doc.page_content) if quotable(t)]
+        with self._lock:
+            self._quotable[key] = found
+            while len(self._quotable) > self.known_sentences // 2:
+                self._quotable.popitem(last=False)
+        return found
+
     def _sentence_scores(
         self, docs: dict[str, Document], vectors: list[np.ndarray]
     ) -> dict[str, float]:
         """For each chunk, the best cosine of one of its quotable sentences (averaged over the
         query vectors, like the chunk cosine); the vectors are remembered for sentence_vector."""
-        sentences = {
-            cid: [t for t in split_sentences(doc.page_content) if quotable(t)]
-            for cid, doc in docs.items()
-        }
+        sentences = {cid: self._quotable_sentences(cid, doc) for cid, doc in docs.items()}
         stored = self.index.sentence_vectors(t for texts in sentences.values() for t in texts)
         with self._lock:
             for text, vector in stored.items():
