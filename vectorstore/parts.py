@@ -27,9 +27,12 @@ class Part:
     hidden: frozenset[str]  # chunk ids stored in this part that the generation no longer shows
 
 
-def nearest(parts: list[Part], vectors: list[np.ndarray], k: int) -> set[str]:
-    """Candidate chunk ids: each part's HNSW nearest neighbours of each query vector."""
-    found: set[str] = set()
+def nearest(
+    parts: list[Part], vectors: list[np.ndarray], k: int
+) -> dict[str, tuple[Document, np.ndarray]]:
+    """Candidate chunks with their records: each part's HNSW nearest neighbours of each query
+    vector (k per vector and part; a later part's copy of a chunk wins)."""
+    found: dict[str, tuple[Document, np.ndarray]] = {}
     if k <= 0 or not vectors:
         return found
     for part in parts:
@@ -40,11 +43,20 @@ def nearest(parts: list[Part], vectors: list[np.ndarray], k: int) -> set[str]:
         got = part.collection.query(
             query_embeddings=[[float(x) for x in v] for v in vectors],
             n_results=n,
-            include=[],
+            include=["documents", "metadatas", "embeddings"],
         )
-        for ids in got["ids"]:
-            found.update(i for i in ids if i not in part.hidden)
+        for row in zip(
+            got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
+        ):
+            for cid, text, meta, vector in zip(*row, strict=True):
+                if cid not in part.hidden:
+                    found[cid] = _record(cid, text, meta, vector)
     return found
+
+
+def _record(cid: str, text, meta, vector) -> tuple[Document, np.ndarray]:
+    doc = Document(page_content=text or "", metadata=dict(meta or {}), id=cid)
+    return doc, np.asarray(vector, dtype=np.float32)
 
 
 def fetch_records(parts: list[Part], ids: Iterable[str]) -> dict[str, tuple[Document, np.ndarray]]:
@@ -66,8 +78,7 @@ def fetch_records(parts: list[Part], ids: Iterable[str]) -> dict[str, tuple[Docu
                 settled.add(cid)
                 if cid in part.hidden:
                     continue
-                doc = Document(page_content=text or "", metadata=dict(meta or {}), id=cid)
-                out[cid] = (doc, np.asarray(vector, dtype=np.float32))
+                out[cid] = _record(cid, text, meta, vector)
         settled.update(i for i in ask if i in part.hidden)
     return out
 
