@@ -75,8 +75,7 @@ class IndexReading:
     def dense_search(self, vectors: list[np.ndarray], k: int) -> list[tuple[str, float]]:
         """Chunk ids with their mean cosine over the query vectors, best first: HNSW candidates
         (k per vector and part) rescored with the stored chunk vectors (which are cached)."""
-        records = nearest(self.parts(), vectors, k)
-        self._remember(records)
+        records = self.chunk_records(nearest(self.parts(), vectors, k))
         scored = [
             (cid, float(np.mean([vector @ v for v in vectors])))
             for cid, (_, vector) in records.items()
