@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
-FORMAT_VERSION = 2  # 2: every chunk's sentences are stored as records with their own vectors
+FORMAT_VERSION = 3  # 3: sentence vectors in sentence_vectors.sqlite3 (2: a Chroma collection)
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Manifest:
     chunks: int
     answers: int
     files: int
-    sentences: int = 0
+    sentences: int = 0  # format 3: distinct sentence vectors in the file (2: sentence records)
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     def to_json(self) -> str:

@@ -18,8 +18,9 @@ from vectorstore.manifest import Manifest
 
 _GEN_PREFIX = "gen-"
 _KEEP = 2  # the live generation and the one before (a running app may still be reading it)
-SENTENCES = "sentences"  # the part of a generation that holds its chunks' sentences
-PARTS = ("", SENTENCES)  # a generation's collections: its chunks, and their sentences
+SENTENCES = "sentences"  # format 2 only: a collection of every chunk's sentences
+PARTS = ("",)  # a generation's collections: its chunks
+LEGACY_PARTS = (SENTENCES,)  # collections older formats had, dropped with their generation
 
 
 def _chroma_settings():
@@ -74,6 +75,7 @@ class ChromaStore:
     def __init__(self, root: Path, collection: str) -> None:
         self.root = Path(root)
         self.collection = collection
+        self.hnsw: dict = {}  # HNSW settings of collections created from now on (besides space)
         self._clients: dict[str, object] = {}
         self._clients_lock = threading.RLock()
 
@@ -199,7 +201,7 @@ class ChromaStore:
         return self._client(gen).get_or_create_collection(
             f"{self.collection}_{part}" if part else self.collection,
             embedding_function=None,
-            configuration={"hnsw": {"space": "cosine"}},
+            configuration={"hnsw": {"space": "cosine", **self.hnsw}},
         )
 
     def langchain_store(self, gen: str, embedder):
