@@ -6,9 +6,11 @@ holds a Chroma store, `manifest.json`, `catalog.json` (which chunk ids came from
 A generation has two collections: the chunks (what search returns) and, apart so that they never
 slow or crowd Chroma's own search, each chunk's sentences (`chunk_id` naming their chunk), each
 embedded on its own.
-An ingest that changes anything writes a new generation (a copy of the live one, then the
-changes) and only then points `CURRENT` at it, so a failed or killed ingest leaves the previous
-index untouched and queryable.
+An ingest that changes anything writes a new generation and only then points `CURRENT` at it,
+so a failed or killed ingest leaves the previous index untouched and queryable. A small change is
+written as a delta over the live generation's base (see delta.py: only the changed chunks, no
+copy of the index); a large one, or one that would grow the delta past `delta_share` of its
+base, as a full generation (a copy of the live one, then the changes).
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ from langchain_core.documents import Document
 
 from vectorstore.chunking import MAX_WORDS, Chunk, chunk_page
 from vectorstore.corpus import file_digest, find_files, kind_of, read_file
+from vectorstore.delta import DELTA_SHARE, Plan, plan_update
 from vectorstore.embeddings import Embedder
 from vectorstore.errors import IndexMismatchError, IndexMissingError, InputFileError
 from vectorstore.lexical import LEXICAL_FOLDER, LexicalIndex
+from vectorstore.lexical_delta import build_delta, corpus_stats, read_base_stats, write_stats
 from vectorstore.manifest import FORMAT_VERSION, Manifest
 from vectorstore.store import SENTENCES, ChromaStore, documents_from_pages
 
@@ -51,6 +55,7 @@ class SyncReport:
     warnings: list[str] = field(default_factory=list)  # signs that a page was mis-parsed
     notes: list[str] = field(default_factory=list)  # information: pages saved only partly
     wrote: bool = False
+    delta: bool = False  # the generation written is a delta over its base (no copy)
     seconds: float = 0.0
 
     @property
@@ -76,8 +81,12 @@ class Index:
         store: ChromaStore | None = None,
         question_context: bool = True,
         max_words: int = MAX_WORDS,
+        delta_share: float = DELTA_SHARE,
     ) -> None:
+        if not 0 <= delta_share <= 1:
+            raise ValueError(f"delta_share must be between 0 and 1, not {delta_share!r}")
         self.root = Path(data_dir) / "index"
+        self.delta_share = delta_share
         self.embedder = embedder or Embedder()
         self.store = store or ChromaStore(self.root, COLLECTION)
         self.question_context = question_context
@@ -204,16 +213,26 @@ class Index:
         folder = self.store.generation_folder(gen) if gen else None
         return folder / LEXICAL_FOLDER if folder is not None else None
 
-    def _write_lexical(self, gen: str) -> None:
+    def _write_lexical(self, gen: str, base: str | None = None) -> None:
+        """Save the BM25 index of a generation's own chunks: with its corpus statistics for a
+        full generation, scored with the statistics of `base` for a delta."""
         folder = self.lexical_folder(gen)
         if folder is None:
             return
         docs = self.store.all_documents(gen)
         shutil.rmtree(folder, ignore_errors=True)  # the copy of the previous generation's
-        if docs:  # bm25s cannot index nothing; an empty index is built at question time
-            LexicalIndex.build(docs, self.question_context).save(
-                folder, docs, self.question_context
-            )
+        if not docs:  # bm25s cannot index nothing; an empty index is built at question time
+            return
+        if base is not None:
+            lexical = build_delta(docs, self.question_context, self._base_stats(base))
+            lexical.save(folder, docs, self.question_context)
+            return
+        LexicalIndex.build(docs, self.question_context).save(folder, docs, self.question_context)
+        write_stats(folder, corpus_stats(docs, self.question_context))
+
+    def _base_stats(self, gen: str) -> dict | None:
+        """The BM25 corpus statistics a full generation saved (None: it can take no delta)."""
+        return read_base_stats(self.lexical_folder(gen))
 
     def indexed_files(self) -> list[str]:
         """The files the live generation was built from (resolved paths), sorted."""
@@ -342,11 +361,21 @@ class Index:
             answers=sum(len(e["answers"]) for e in files_after.values()),
             files=len(files_after),
         )
-        new_gen = self.store.begin_generation(copy_from=gen)
+        plan = plan_update(
+            self.store,
+            gen,
+            files_after,
+            share=self.delta_share,
+            can_base=lambda g: self._base_stats(g) is not None,
+        )
+        to_add = [c for c in to_add if c.id not in plan.skip]  # the base still shows these
+        new_gen = self.store.begin_generation(copy_from=plan.copy_from)
         try:
             writer = self.store.open_collection(new_gen)
             sentence_writer = self.store.open_collection(new_gen, SENTENCES)
-            removed = sorted(to_remove)
+            if plan.fold:
+                self._fold(plan, new_gen)
+            removed = sorted(to_remove | (plan.fold[1].hidden if plan.fold else set()))
             for start in range(0, len(removed), 500):  # each chunk with its sentences
                 part = removed[start : start + 500]
                 writer.delete(ids=part)
@@ -378,12 +407,24 @@ class Index:
                         progress(done, len(to_add))
             manifest = replace(manifest, sentences=sentence_writer.count())
             self.store.write_catalog(new_gen, {"files": files_after})
-            self._write_lexical(new_gen)
+            if plan.delta:
+                self.store.write_delta(new_gen, plan.delta)
+            self._write_lexical(new_gen, plan.delta.base if plan.delta else None)
             self.store.write_manifest(new_gen, manifest)
             self.store.commit_generation(new_gen)
         except BaseException:
             self.store.abort_generation(new_gen)
             raise
         report.wrote = True
+        report.delta = plan.delta is not None
         self._reader = None
         self._chunk_collection = None
+
+    def _fold(self, plan: Plan, new_gen: str) -> None:
+        """Copy the live delta's records (with their vectors) into a copy of its base."""
+        delta_gen = plan.fold[0]
+        for part in ("", SENTENCES):
+            target = self.store.open_collection(new_gen, part)
+            for ids, texts, metas, vectors in self.store.record_pages(delta_gen, part):
+                if ids:
+                    target.upsert(ids=ids, embeddings=vectors, documents=texts, metadatas=metas)

@@ -13,11 +13,13 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 
+from vectorstore.delta import DELTA_FILE, Delta, delta_json, read_delta
 from vectorstore.errors import IndexMissingError
 from vectorstore.manifest import Manifest
 
 _GEN_PREFIX = "gen-"
-_KEEP = 2  # the live generation and the one before (a running app may still be reading it)
+_KEEP = 2  # the live generation and the one before (a running app may still be reading it),
+# with the bases of those that are deltas
 SENTENCES = "sentences"  # the part of a generation that holds its chunks' sentences
 PARTS = ("", SENTENCES)  # a generation's collections: its chunks, and their sentences
 
@@ -139,7 +141,9 @@ class ChromaStore:
 
     def _prune(self, keep: str) -> None:
         gens = sorted(p.name for p in self.root.glob(f"{_GEN_PREFIX}*") if p.is_dir())
-        for old in [g for g in gens if g != keep][: max(0, len(gens) - _KEEP)]:
+        kept = {keep, *[g for g in gens if g != keep][-(_KEEP - 1) :]}
+        kept |= {d.base for d in map(self.read_delta, list(kept)) if d is not None}
+        for old in [g for g in gens if g not in kept]:
             self._close(old)
             shutil.rmtree(self.root / old, ignore_errors=True)
         self._drop_partials()
@@ -150,6 +154,19 @@ class ChromaStore:
             gen = stale.name.removeprefix(".").removesuffix(".partial")
             self._close(gen)
             shutil.rmtree(stale, ignore_errors=True)
+
+    # ----- deltas ------------------------------------------------------------------------
+    def supports_deltas(self) -> bool:
+        """True: a generation here may be a delta over another one (see delta.py)."""
+        return True
+
+    def read_delta(self, gen: str) -> Delta | None:
+        """The delta record of a generation (its base and the base ids it hides), or None."""
+        return read_delta(self._path(gen))
+
+    def write_delta(self, gen: str, delta: Delta) -> None:
+        """Mark a generation as a delta over `delta.base`."""
+        _atomic_write(self._path(gen) / DELTA_FILE, delta_json(delta))
 
     # ----- files beside the store ----------------------------------------------------------
     def read_manifest(self, gen: str) -> Manifest:
