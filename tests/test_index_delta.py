@@ -70,7 +70,6 @@ def test_small_updates_are_deltas_over_the_untouched_base(tmp_path, embedder):
     index = Index(tmp_path / "data", embedder=embedder, delta_share=0.2)
     index.sync([src])
     base = index.current_generation()
-    base_state = _tree(index.root / base)
 
     _write(src / "page.jsonl", [{"id": "new1", "question": "Ringing ears?", "answer": "Tinnitus "
                                  "often fades; a hearing test rules out damage."}])  # fmt: skip
@@ -80,6 +79,14 @@ def test_small_updates_are_deltas_over_the_untouched_base(tmp_path, embedder):
     assert delta.base == base and delta.hidden == frozenset()
     new_page = _catalog_ids(index, "page.jsonl")
     assert len(new_page) == 1 and _own_ids(index) == new_page  # nothing of the base copied
+    # Read back as base + delta: the new page is found, dense and lexical, beside the base's.
+    assert [d.id for d, _ in index.search("Ringing in my ears, is it tinnitus?", k=1)] == [
+        *new_page
+    ]
+    assert list(index.lexical("tinnitus hearing test", 5)) == [*new_page]
+    hits = index.search("How is migraine treated, case 1?", k=1)
+    assert hits[0][0].id.startswith("a1#")
+    assert index.chunk_count() == 41
 
     old_a5 = {i for i in chunk_ids(index.store.read_catalog(base)["files"]) if i.startswith("a5#")}
     rows[5] = _answer(5, "Zebra stripes are no treatment; see a dermatologist instead.")
@@ -90,19 +97,32 @@ def test_small_updates_are_deltas_over_the_untouched_base(tmp_path, embedder):
     new_a5 = {i for i in _catalog_ids(index, "corpus.jsonl") if i.startswith("a5#")}
     assert delta.base == base and delta.hidden == old_a5 and new_a5 != old_a5
     assert _own_ids(index) == new_page | new_a5  # the previous delta's records, and the change
+    # The replaced chunk is hidden everywhere; its replacement is found.
+    old_text = "For anemia case 5 the doctor advises rest and regular checkups."
+    vector = np.asarray(embedder.embed_query(old_text), dtype=np.float32)
+    found = [cid for cid, _ in index.dense_search([vector], 45)]
+    assert len(found) == 41 and not set(found) & old_a5 and new_a5 <= set(found)
+    assert index.visible([*old_a5, *new_a5]) == [*new_a5]
+    lexical = index.lexical("anemia case 5", 45, also=old_a5)
+    assert {i for i, score in lexical.items() if score > 0} <= set(found) - old_a5
+    assert [lexical[i] for i in old_a5] == [0.0]  # asked for by id, a hidden chunk scores 0
+    assert list(index.lexical("zebra stripes dermatologist", 5)) == [*new_a5]
+    assert index.chunk_count() == 41
 
+    base_state = _tree(index.root / base)
     (src / "page.jsonl").unlink()
     report = index.sync([src])
     assert (report.removed, report.embedded, report.delta) == (1, 0, True)
     assert _own_ids(index) == new_a5
     assert index.store.read_delta(index.current_generation()).hidden == old_a5
     assert index.manifest().chunks == 40 and index.manifest().answers == 40
+    assert index.chunk_count() == 40 and not index.lexical("tinnitus", 5)
     assert _tree(index.root / base) == base_state  # the base was never written to
 
 
 def test_bytes_an_added_page_writes_do_not_grow_with_the_index(tmp_path, embedder):
     written, sizes = {}, {}
-    for n in (30, 120):
+    for n in (30, 300):
         src = tmp_path / f"src{n}"
         _write(src / "corpus.jsonl", [_answer(i) for i in range(n)])
         index = Index(tmp_path / f"data{n}", embedder=embedder, delta_share=0.5)
@@ -110,13 +130,13 @@ def test_bytes_an_added_page_writes_do_not_grow_with_the_index(tmp_path, embedde
         base = index.root / index.current_generation()
         _write(src / "page.jsonl", [_answer(1000)])
         assert index.sync([src]).delta
-        print(n, _bytes(base), _bytes(index.root / index.current_generation()))
         sizes[n] = _bytes(base)
         written[n] = _bytes(index.root / index.current_generation(), skip=("catalog.json",))
-    # The index grew fourfold; what one page writes (its catalog aside: the file list of the
+    # The index grew tenfold; what one page writes (its catalog aside: the file list of the
     # whole index) did not grow with it. Chroma's empty store is most of what it writes.
-    assert sizes[120] - sizes[30] > 500_000, sizes
-    assert abs(written[120] - written[30]) < (sizes[120] - sizes[30]) / 100, (written, sizes)
+    assert sizes[300] - sizes[30] > 1_000_000, sizes
+    assert abs(written[300] - written[30]) < 1024, (written, sizes)
+    assert written[300] < sizes[300] / 3, (written, sizes)
 
 
 def test_a_delta_past_the_share_is_folded_into_a_full_generation(tmp_path, embedder):
@@ -190,7 +210,7 @@ import os, signal, sys
 from bot.resources import shared_embedder
 from vectorstore.index import Index
 
-def killed(self, gen, base=None):
+def killed(self, *args):
     os.kill(os.getpid(), signal.SIGKILL)  # the delta's records are written, nothing committed
 
 Index._write_lexical = killed
@@ -228,10 +248,9 @@ def test_kill_9_during_a_delta_write_leaves_the_live_generation_usable(tmp_path,
     assert _tree(index.root / live) == live_state and _tree(index.root / base) == base_state
     assert after.store.read_delta(live).base == base
     hits = after.search("How is sleep treated, case 0?", k=3)
-    assert hits and hits[0][0].metadata["answer_id"] == "a0"  # the base still answers
-    assert {d.metadata["answer_id"] for d, _ in after.search("Shingles vaccine", k=50)}.isdisjoint(
-        {"a300"}
-    )
+    assert hits and hits[0][0].id.startswith("a0#")  # the base still answers through the delta
+    assert next(iter(after.lexical("insomnia case 200", 1))).startswith("a200#")  # and the delta
+    assert not after.lexical("vaccine doses apart", 5)  # the killed update's page is not there
     report = Index(data, embedder=embedder, delta_share=0.3).sync([src])
     assert (report.added, report.delta) == (1, True) and not partial[0].exists()
 
@@ -247,13 +266,13 @@ def test_a_delta_chunk_scores_in_bm25_what_it_scores_in_its_base(tmp_path):
     ]
     docs = [Document(page_content=t, metadata={}, id=f"c{i}") for i, t in enumerate(texts)]
     base = LexicalIndex.build(docs, False)
-    base.save(tmp_path, docs, False)
+    base.save(tmp_path, {"stamp": "test"})
     write_stats(tmp_path, corpus_stats(docs, False))
     stats = read_base_stats(tmp_path)
     assert stats["chunks"] == 6 and stats["avg_len"] > 0
     delta = build_delta([docs[3], docs[1]], False, stats)
     for query in ("botox droopy eyelid", "dissolve acid filler", "eyelid", "droopy"):
-        want = _bm25(base, query)[[3, 1]]
+        want = _bm25(base, query)[[1, 3]]  # rows in id order: c1, c3
         np.testing.assert_allclose(_bm25(delta, query), want, rtol=1e-6)
         assert want.max() > 0
     # A stem the base lacks is scored with its count in the delta (not zero, not infinite).
@@ -263,5 +282,7 @@ def test_a_delta_chunk_scores_in_bm25_what_it_scores_in_its_base(tmp_path):
 
 
 def _bm25(lexical: LexicalIndex, query: str) -> np.ndarray:
-    ids = lexical.tokenizer.tokenize([query], update_vocab=False, return_as="ids")[0]
+    ids = lexical.tokenizer.tokenize(
+        [query], update_vocab=False, return_as="ids", show_progress=False
+    )[0]
     return np.asarray(lexical.model.get_scores_from_ids(ids))

@@ -15,6 +15,7 @@ folded in, the cost of the copy paid rarely.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,10 +27,16 @@ DELTA_SHARE = 0.1  # a delta may hold this share of its base's chunks before a f
 
 @dataclass(frozen=True)
 class Delta:
-    """What a delta generation adds to its base: the base's name and the base ids it hides."""
+    """What a delta generation adds to its base: the base's name, the base ids it hides and
+    the ids of its own chunks (those its collection holds)."""
 
     base: str
     hidden: frozenset[str]
+    own: frozenset[str] = frozenset()
+
+    def own_hash(self) -> str:
+        """A hash of the delta's own chunk ids, as a manifest's corpus hash (its BM25 stamp)."""
+        return hashlib.sha256("\n".join(sorted(self.own)).encode()).hexdigest()
 
 
 def read_delta(folder: Path) -> Delta | None:
@@ -38,12 +45,14 @@ def read_delta(folder: Path) -> Delta | None:
         data = json.loads((Path(folder) / DELTA_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
-    return Delta(base=data["base"], hidden=frozenset(data["hidden"]))
+    return Delta(base=data["base"], hidden=frozenset(data["hidden"]), own=frozenset(data["own"]))
 
 
 def delta_json(delta: Delta) -> str:
-    """The delta record as JSON (hidden ids sorted)."""
-    return json.dumps({"base": delta.base, "hidden": sorted(delta.hidden)})
+    """The delta record as JSON (ids sorted)."""
+    return json.dumps(
+        {"base": delta.base, "hidden": sorted(delta.hidden), "own": sorted(delta.own)}
+    )
 
 
 def chunk_ids(files: dict) -> set[str]:
@@ -83,7 +92,7 @@ def plan_update(
         if len(own) + len(hidden) <= share * len(base_ids):
             return Plan(
                 copy_from=live if live_delta else None,
-                delta=Delta(base=base, hidden=frozenset(hidden)),
+                delta=Delta(base=base, hidden=frozenset(hidden), own=frozenset(own)),
                 skip=frozenset(base_ids & after),
             )
     if live_delta:

@@ -1,16 +1,17 @@
 """The persistent Chroma index of answer chunks, kept in sync with the files on disk.
 
 Layout under `<data_dir>/index/`: `CURRENT` names the live generation folder; each generation
-holds a Chroma store, `manifest.json`, `catalog.json` (which chunk ids came from which file) and
-`bm25/`, the generation's BM25 index (see lexical.py), written before the generation goes live.
-A generation has two collections: the chunks (what search returns) and, apart so that they never
-slow or crowd Chroma's own search, each chunk's sentences (`chunk_id` naming their chunk), each
-embedded on its own.
+holds a Chroma store (one collection of chunks, searched by Chroma's HNSW), `manifest.json`,
+`catalog.json` (which chunk ids came from which file) and `bm25/`, the generation's BM25 index
+(see lexical.py), written before the generation goes live. Every chunk's sentences have their
+own vectors, kept by text in `sentence_vectors.sqlite3` beside the generations and shared by all
+of them (see sentence_vectors.py): a chunk's sentences are `split_sentences(chunk text)`.
 An ingest that changes anything writes a new generation and only then points `CURRENT` at it,
 so a failed or killed ingest leaves the previous index untouched and queryable. A small change is
 written as a delta over the live generation's base (see delta.py: only the changed chunks, no
-copy of the index); a large one, or one that would grow the delta past `delta_share` of its
-base, as a full generation (a copy of the live one, then the changes).
+copy of the index), read as two parts; a large one, or one that would grow the delta past
+`delta_share` of its base, as a full generation (a copy of the live one, then the changes). Reading goes through the primitives below (`dense_search`,
+`lexical`, `chunk_records`, `sentence_vectors`, ...) over `parts()`; nothing loads every chunk.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import hashlib
 import shutil
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,17 +29,27 @@ import numpy as np
 from langchain_core.documents import Document
 
 from vectorstore.chunking import MAX_WORDS, Chunk, chunk_page
+from vectorstore.convert import move_sentence_vectors
 from vectorstore.corpus import file_digest, find_files, kind_of, read_file
-from vectorstore.delta import DELTA_SHARE, Plan, plan_update
+from vectorstore.delta import DELTA_SHARE, Delta, Plan, plan_update
 from vectorstore.embeddings import Embedder
 from vectorstore.errors import IndexMismatchError, IndexMissingError, InputFileError
-from vectorstore.lexical import LEXICAL_FOLDER, LexicalIndex
+from vectorstore.lexical import LexicalIndex, lexical_stamp
 from vectorstore.lexical_delta import build_delta, corpus_stats, read_base_stats, write_stats
 from vectorstore.manifest import FORMAT_VERSION, Manifest
-from vectorstore.store import SENTENCES, ChromaStore, documents_from_pages
+from vectorstore.parts import (
+    Part,
+)
+from vectorstore.reading import PUBLISHED, IndexReading
+from vectorstore.sentence_vectors import CACHE_VECTORS, SentenceVectors
+from vectorstore.store import SENTENCES, ChromaStore
 
 COLLECTION = "answers"
-SEEN_SENTENCES = 50_000  # distinct sentence vectors an ingest keeps to reuse (about 77 MB)
+EF_SEARCH = 800  # HNSW candidates explored per query (benchmarks/hnsw_recall.py)
+EF_CONSTRUCTION = 200  # HNSW build effort, fixed when a generation's collection is created
+MAX_NEIGHBORS = 32  # HNSW links per node, fixed at creation
+CONVERTIBLE = (2,)  # older formats an ingest converts (see convert.py)
+RECORD_CACHE = 10_000  # chunk records (text, metadata, vector) a reader keeps in memory
 
 
 @dataclass
@@ -70,7 +82,7 @@ def under(path: str, roots: list[Path]) -> bool:
     return any(p == r or r in p.parents for r in roots)
 
 
-class Index:
+class Index(IndexReading):
     """Answer chunks in Chroma: sync from files, search, list; one writer at a time."""
 
     def __init__(
@@ -81,20 +93,43 @@ class Index:
         store: ChromaStore | None = None,
         question_context: bool = True,
         max_words: int = MAX_WORDS,
+        ef_search: int = EF_SEARCH,
+        ef_construction: int = EF_CONSTRUCTION,
+        max_neighbors: int = MAX_NEIGHBORS,
+        record_cache: int = RECORD_CACHE,
+        sentence_cache: int = CACHE_VECTORS,
         delta_share: float = DELTA_SHARE,
     ) -> None:
         if not 0 <= delta_share <= 1:
             raise ValueError(f"delta_share must be between 0 and 1, not {delta_share!r}")
+        for name, value in (("ef_search", ef_search), ("ef_construction", ef_construction)):
+            if value < 1:
+                raise ValueError(f"{name} must be 1 or more, not {value}")
+        if max_neighbors < 2:
+            raise ValueError(f"max_neighbors must be 2 or more, not {max_neighbors}")
         self.root = Path(data_dir) / "index"
         self.delta_share = delta_share
         self.embedder = embedder or Embedder()
         self.store = store or ChromaStore(self.root, COLLECTION)
         self.question_context = question_context
         self.max_words = max_words
+        self.ef_search = ef_search
+        # Applied only when a generation's collection is created (Chroma fixes them then).
+        self.hnsw = {
+            "ef_construction": ef_construction,
+            "max_neighbors": max_neighbors,
+            "ef_search": ef_search,
+        }
+        self.store.hnsw = self.hnsw  # the settings a store gives the collections it creates
+        self.record_cache = record_cache
+        self.sentence_cache = sentence_cache
         self._reader = None
         self._reader_generation: str | None = None
-        self._chunk_collection = None
-        self._chunk_generation: str | None = None
+        self._parts: list[Part] | None = None
+        self._parts_generation: str | None = None
+        self._records: OrderedDict[str, tuple[Document, np.ndarray]] = OrderedDict()
+        self._records_lock = threading.Lock()
+        self._sentences: SentenceVectors | None = None
         self._reader_lock = threading.Lock()  # app threads must not open the client twice
 
     # ----- generations -------------------------------------------------------------------
@@ -121,17 +156,28 @@ class Index:
         return self.store.read_manifest(gen)
 
     def check_compatible(self, *, for_writing: bool = False) -> Manifest | None:
-        """Refuse an index built with another embedder, format or chunking; say how to rebuild."""
+        """Refuse an index built with another embedder, format or chunking; say how to rebuild.
+
+        An ingest (for_writing) accepts an index of an older format it can convert."""
         if self.current_generation() is None:
             return None
         manifest = self.manifest()
         expected = self._expected()
         keys = expected if for_writing else ("format_version", "embedding_model", "dimension")
+        convertible = manifest.format_version in CONVERTIBLE
         diffs = [
             f"{k}: index has {getattr(manifest, k)!r}, this bot uses {expected[k]!r}"
             for k in keys
             if getattr(manifest, k) != expected[k]
+            and not (k == "format_version" and for_writing and convertible)
         ]
+        if len(diffs) == 1 and diffs[0].startswith("format_version") and convertible:
+            raise IndexMismatchError(
+                f"the index at {self.store.describe()} is in format {manifest.format_version} "
+                f"(sentence vectors inside Chroma); this bot reads format {FORMAT_VERSION}. "
+                "Convert it once with `python -m bot ingest [PATH ...]` (it moves the stored "
+                "vectors, nothing is embedded again)"
+            )
         if diffs:
             raise IndexMismatchError(
                 f"the index at {self.store.describe()} was built differently ("
@@ -140,99 +186,35 @@ class Index:
             )
         return manifest
 
-    # ----- reading -----------------------------------------------------------------------
-    def vectorstore(self):
-        """A LangChain Chroma vector store on the live generation (reopened if it changed)."""
-        gen = self.current_generation()
-        if gen is None:
-            self.manifest()  # raises IndexMissingError with the message
-        with self._reader_lock:
-            if self._reader is None or gen != self._reader_generation:
-                self.check_compatible()
-                self._reader = self.store.langchain_store(gen, self.embedder)
-                self._reader_generation = gen
-            return self._reader
-
-    def search(self, query: str, k: int = 5) -> list[tuple[Document, float]]:
-        """Dense search: the k nearest chunks with cosine similarity (higher is closer)."""
-        return self.search_by_vector(self.embedder.embed_query(query), k)
-
-    def _chunks(self):
-        """The raw Chroma collection of the live generation's chunks (reopened if it changed).
-
-        Searching it directly, not through langchain-chroma, keeps `python -m bot search` from
-        importing LangChain's vector store layer (about a second of start-up)."""
-        gen = self.current_generation()
-        if gen is None:
-            self.manifest()  # raises IndexMissingError with the message
-        with self._reader_lock:
-            if self._chunk_collection is None or gen != self._chunk_generation:
-                self.check_compatible()
-                self._chunk_collection = self.store.open_collection(gen)
-                self._chunk_generation = gen
-            return self._chunk_collection
-
-    def search_by_vector(self, vector: list[float], k: int) -> list[tuple[Document, float]]:
-        """Dense search with a precomputed query vector (chunks only)."""
-        got = self._chunks().query(
-            query_embeddings=[[float(x) for x in vector]],
-            n_results=k,
-            include=["documents", "metadatas", "distances"],
-        )
-        rows = zip(
-            got["ids"][0],
-            got["documents"][0],
-            got["metadatas"][0],
-            got["distances"][0],
-            strict=True,
-        )
-        return [
-            (Document(page_content=text or "", metadata=dict(meta or {}), id=cid), 1.0 - float(d))
-            for cid, text, meta, d in rows
-        ]
-
-    def _generation(self) -> str:
-        self.vectorstore()
-        with self._reader_lock:
-            return self._reader_generation
-
-    def documents(self) -> list[Document]:
-        """Every chunk as a LangChain Document (id set), in id order."""
-        return self.store.all_documents(self._generation())
-
-    def sentences(self) -> tuple[list[Document], list]:
-        """Every sentence record (metadata `chunk_id`, `position`) and its vector, in id order."""
-        return documents_from_pages(self.sentence_pages())
-
-    def sentence_pages(self):
-        """The sentence records a page at a time: (ids, texts, metadatas, vectors) tuples."""
-        return self.store.record_pages(self._generation(), SENTENCES)
-
-    def lexical_folder(self, gen: str | None) -> Path | None:
-        """Where a generation's BM25 index is saved (None where the store keeps no local files)."""
-        folder = self.store.generation_folder(gen) if gen else None
-        return folder / LEXICAL_FOLDER if folder is not None else None
-
-    def _write_lexical(self, gen: str, base: str | None = None) -> None:
-        """Save the BM25 index of a generation's own chunks: with its corpus statistics for a
-        full generation, scored with the statistics of `base` for a delta."""
+    def _write_lexical(self, gen: str, manifest: Manifest, delta: Delta | None = None) -> None:
+        """Save the BM25 index of a generation's own chunks: a full generation's with its corpus
+        statistics (what a delta is scored with), a delta's scored with its base's."""
         folder = self.lexical_folder(gen)
-        if folder is None:
-            return
         docs = self.store.all_documents(gen)
         shutil.rmtree(folder, ignore_errors=True)  # the copy of the previous generation's
         if not docs:  # bm25s cannot index nothing; an empty index is built at question time
             return
-        if base is not None:
-            lexical = build_delta(docs, self.question_context, self._base_stats(base))
-            lexical.save(folder, docs, self.question_context)
+        if delta is not None:
+            stamp = lexical_stamp(delta.own_hash(), len(delta.own), self.question_context)
+            stats = self._base_stats(delta.base)
+            build_delta(docs, self.question_context, stats).save(folder, stamp)
             return
-        LexicalIndex.build(docs, self.question_context).save(folder, docs, self.question_context)
+        stamp = lexical_stamp(manifest.corpus_hash, manifest.chunks, manifest.question_context)
+        LexicalIndex.build(docs, self.question_context).save(folder, stamp)
         write_stats(folder, corpus_stats(docs, self.question_context))
 
     def _base_stats(self, gen: str) -> dict | None:
         """The BM25 corpus statistics a full generation saved (None: it can take no delta)."""
         return read_base_stats(self.lexical_folder(gen))
+
+    def _prune_published(self, keep: str) -> None:
+        """Drop published BM25 folders of generations older than the one before `keep`."""
+        root = self.root / PUBLISHED
+        if self.store.generation_folder(keep) is not None or not root.is_dir():
+            return
+        gens = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name != keep)
+        for old in gens[:-1]:
+            shutil.rmtree(root / old, ignore_errors=True)
 
     def indexed_files(self) -> list[str]:
         """The files the live generation was built from (resolved paths), sorted."""
@@ -256,8 +238,8 @@ class Index:
         report = SyncReport()
         roots = [Path(p).resolve() for p in paths]
         with self.store.lock():
-            if not rebuild:
-                self.check_compatible(for_writing=True)
+            before = None if rebuild else self.check_compatible(for_writing=True)
+            convert = before is not None and before.format_version != FORMAT_VERSION
             gen = None if rebuild else self.current_generation()
             catalog = self.store.read_catalog(gen) if gen else {"files": {}}
             files, problems = find_files(roots)
@@ -332,25 +314,22 @@ class Index:
                     report.removed += len(entry["answers"])
                     to_remove.update(i for ids in entry["answers"].values() for i in ids)
                     new_files[key] = None
-            if to_add or to_remove or new_files or rebuild:
+            if to_add or to_remove or new_files or rebuild or convert:
                 files_after = {**catalog["files"], **new_files}
                 files_after = {k: v for k, v in files_after.items() if v is not None}
-                self._write_generation(gen, files_after, to_add, to_remove, report, progress)
+                self._write_generation(
+                    gen, files_after, to_add, to_remove, report, progress, convert=convert
+                )
         report.seconds = time.perf_counter() - started
         return report
 
-    def _sentence_vectors(self, texts: list[str], seen: dict[str, np.ndarray]) -> list:
-        """Vectors for sentences, each distinct text embedded once per ingest (at batch size 1 a
-        text's vector does not depend on its neighbours, so reuse is exact)."""
-        new = [t for t in dict.fromkeys(texts) if t not in seen]
-        if len(seen) + len(new) > SEEN_SENTENCES:
-            seen.clear()  # bounded memory: repeats are mostly close together in a corpus
-            new = list(dict.fromkeys(texts))  # what was seen is gone: every text is new again
-        vectors = np.asarray(self.embedder.embed(new), dtype=np.float32).reshape(len(new), -1)
-        seen.update(zip(new, vectors, strict=True))
-        return [seen[t] for t in texts]
+    def _sentence_vectors(self, texts: list[str]) -> np.ndarray:
+        """Vectors for distinct sentence texts the file does not hold yet."""
+        return np.asarray(self.embedder.embed(texts), dtype=np.float32).reshape(len(texts), -1)
 
-    def _write_generation(self, gen, files_after, to_add, to_remove, report, progress) -> None:
+    def _write_generation(
+        self, gen, files_after, to_add, to_remove, report, progress, *, convert=False
+    ) -> None:
         all_ids = sorted(
             i for e in files_after.values() for ids in e["answers"].values() for i in ids
         )
@@ -361,55 +340,58 @@ class Index:
             answers=sum(len(e["answers"]) for e in files_after.values()),
             files=len(files_after),
         )
+        sentence_file = self._sentence_file()
+        if convert:  # before the copy: the old generation's sentence vectors move into the file
+            report.notes.append(
+                f"converted the index to format {FORMAT_VERSION}: moved "
+                f"{move_sentence_vectors(self.store, gen, sentence_file)} stored sentence "
+                "vectors into the sentence vector file (nothing embedded again)"
+            )
         plan = plan_update(
             self.store,
             gen,
             files_after,
-            share=self.delta_share,
+            share=0.0 if convert else self.delta_share,
             can_base=lambda g: self._base_stats(g) is not None,
         )
         to_add = [c for c in to_add if c.id not in plan.skip]  # the base still shows these
         new_gen = self.store.begin_generation(copy_from=plan.copy_from)
         try:
+            if convert:
+                self.store.drop_part(new_gen, SENTENCES)
             writer = self.store.open_collection(new_gen)
-            sentence_writer = self.store.open_collection(new_gen, SENTENCES)
             if plan.fold:
-                self._fold(plan, new_gen)
+                self._fold(plan, writer)
             removed = sorted(to_remove | (plan.fold[1].hidden if plan.fold else set()))
-            for start in range(0, len(removed), 500):  # each chunk with its sentences
-                part = removed[start : start + 500]
-                writer.delete(ids=part)
-                sentence_writer.delete(where={"chunk_id": {"$in": part}})
+            for start in range(0, len(removed), 500):
+                writer.delete(ids=removed[start : start + 500])
             if to_add:
                 done = 0
                 batch = min(self.store.max_batch(), 4096)
-                seen: dict[str, np.ndarray] = {}  # a sentence found in many answers: embed once
                 for start in range(0, len(to_add), 512):
                     part = to_add[start : start + 512]
-                    sentences = [s for c in part for s in c.sentences()]
                     vectors = self.embedder.embed([c.embed_text for c in part])
-                    sentence_vectors = self._sentence_vectors([s.text for s in sentences], seen)
-                    for target, records, embeddings in (
-                        (writer, part, vectors),
-                        (sentence_writer, sentences, sentence_vectors),
-                    ):
-                        for at in range(0, len(records), batch):
-                            target.upsert(
-                                ids=[r.id for r in records[at : at + batch]],
-                                embeddings=embeddings[at : at + batch],
-                                documents=[r.text for r in records[at : at + batch]],
-                                metadatas=[r.metadata for r in records[at : at + batch]],
-                            )
+                    # Only sentences no earlier ingest embedded: the file is keyed by text.
+                    new = sentence_file.missing(s.text for c in part for s in c.sentences())
+                    if new:
+                        sentence_file.put_many(new, self._sentence_vectors(new))
+                    for at in range(0, len(part), batch):
+                        writer.upsert(
+                            ids=[c.id for c in part[at : at + batch]],
+                            embeddings=vectors[at : at + batch],
+                            documents=[c.text for c in part[at : at + batch]],
+                            metadatas=[c.metadata for c in part[at : at + batch]],
+                        )
                     done += len(part)
                     report.embedded += len(part)
-                    report.sentences += len(sentences)
+                    report.sentences += len(new)
                     if progress:
                         progress(done, len(to_add))
-            manifest = replace(manifest, sentences=sentence_writer.count())
+            manifest = replace(manifest, sentences=sentence_file.count())
             self.store.write_catalog(new_gen, {"files": files_after})
             if plan.delta:
                 self.store.write_delta(new_gen, plan.delta)
-            self._write_lexical(new_gen, plan.delta.base if plan.delta else None)
+            self._write_lexical(new_gen, manifest, plan.delta)
             self.store.write_manifest(new_gen, manifest)
             self.store.commit_generation(new_gen)
         except BaseException:
@@ -417,14 +399,13 @@ class Index:
             raise
         report.wrote = True
         report.delta = plan.delta is not None
-        self._reader = None
-        self._chunk_collection = None
+        self._prune_published(new_gen)
+        with self._reader_lock:
+            self._reader = None
+            self._parts = None
 
-    def _fold(self, plan: Plan, new_gen: str) -> None:
-        """Copy the live delta's records (with their vectors) into a copy of its base."""
-        delta_gen = plan.fold[0]
-        for part in ("", SENTENCES):
-            target = self.store.open_collection(new_gen, part)
-            for ids, texts, metas, vectors in self.store.record_pages(delta_gen, part):
-                if ids:
-                    target.upsert(ids=ids, embeddings=vectors, documents=texts, metadatas=metas)
+    def _fold(self, plan: Plan, writer) -> None:
+        """Copy the live delta's chunk records (with their vectors) into a copy of its base."""
+        for ids, texts, metas, vectors in self.store.record_pages(plan.fold[0]):
+            if ids:
+                writer.upsert(ids=ids, embeddings=vectors, documents=texts, metadatas=metas)

@@ -2,28 +2,30 @@
 generation, and loaded memory-mapped at question time, so that no process rebuilds it and the
 processes on one machine share its pages.
 
-A saved index is used only when its stamp matches the chunks it is asked to serve: the format,
-the bm25s version, the chunking's question context, and a hash of every chunk's id and lexical
-text in order. Anything else (no folder, an index from an older version, another generation's
-files) reads as None and the caller builds it in memory, as before.
+Rows are the chunks sorted by id; the row -> id table is a memory-mapped array, so an id's row is
+a binary search and nothing but the query's hits is read. A saved index is used only when its
+stamp matches the generation it is asked to serve (the format, the bm25s version, the chunking's
+question context, the generation's corpus hash and chunk count, from its manifest): no chunk text
+is read to check it. Anything else (no folder, an older format, another generation's files) reads
+as None and the caller builds it in memory from the generation's chunks.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 from langchain_core.documents import Document
 
 LEXICAL_FOLDER = "bm25"  # inside a generation's folder
-LEXICAL_FORMAT = 1
+LEXICAL_FORMAT = 2  # 2: row -> id table as a sorted .npy array, stamp from the manifest
 _STAMP = "stamp.json"  # written last: a folder without it is incomplete
 _VOCAB = "vocab.tokenizer.json"
-_IDS = "chunk_ids.json"
+_IDS = "chunk_ids.npy"
 _DF = "document_frequency.npy"
 
 log = logging.getLogger(__name__)
@@ -53,33 +55,31 @@ def _tokenizer():
     return _bm25s().tokenization.Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en")
 
 
-def _stamp(docs: list[Document], question_context: bool) -> dict:
-    digest = hashlib.sha256()
-    for doc in docs:
-        for part in (doc.id or "", lexical_text(doc, question_context)):
-            digest.update(part.encode())
-            digest.update(b"\0")
+def lexical_stamp(corpus_hash: str, chunks: int, question_context: bool) -> dict:
+    """What a saved index must match to serve a generation (its manifest's corpus hash)."""
     return {
         "format": LEXICAL_FORMAT,
         "bm25s": _bm25s().__version__,
         "question_context": question_context,
-        "chunks": len(docs),
-        "texts_sha256": digest.hexdigest(),
+        "chunks": chunks,
+        "corpus_hash": corpus_hash,
     }
 
 
 class LexicalIndex:
-    """A bm25s model, its tokenizer, the chunk ids in row order and each stem's chunk count."""
+    """A bm25s model, its tokenizer, the chunk ids in row order (sorted) and stem chunk counts."""
 
-    def __init__(self, model, tokenizer, ids: list[str], df: np.ndarray) -> None:
+    def __init__(self, model, tokenizer, ids: np.ndarray, df: np.ndarray) -> None:
         self.model = model
         self.tokenizer = tokenizer
-        self.ids = ids
+        self.ids = ids  # bytes (S dtype), sorted: row i is ids[i]
         self.df = df
+        self.vocab = tokenizer.get_vocab_dict()
 
     @classmethod
     def build(cls, docs: list[Document], question_context: bool) -> LexicalIndex:
-        """Tokenize and index every chunk in memory (row i is docs[i])."""
+        """Tokenize and index every chunk in memory (rows in id order)."""
+        docs = sorted(docs, key=lambda d: d.id)
         tokenizer = _tokenizer()
         ids = tokenizer.tokenize(
             [lexical_text(d, question_context) for d in docs], return_as="ids", show_progress=False
@@ -88,9 +88,13 @@ class LexicalIndex:
         model.index(ids, show_progress=False)
         # Corpus statistics for the question focus: in how many chunks each stem occurs.
         df = np.diff(np.asarray(model.scores["indptr"])) if docs else np.zeros(0, dtype=np.int64)
-        return cls(model, tokenizer, [d.id for d in docs], df)
+        table = np.array([d.id.encode() for d in docs], dtype=bytes)
+        return cls(model, tokenizer, table, df)
 
-    def save(self, folder: Path, docs: list[Document], question_context: bool) -> None:
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def save(self, folder: Path, stamp: dict) -> None:
         """Write the index into `folder` (replacing what is there), its stamp last."""
         folder = Path(folder)
         shutil.rmtree(folder, ignore_errors=True)
@@ -100,28 +104,24 @@ class LexicalIndex:
         self.model.vocab_dict = {str(k): v for k, v in self.model.vocab_dict.items()}
         self.model.save(str(folder), show_progress=False)
         self.tokenizer.save_vocab(str(folder), _VOCAB)
-        (folder / _IDS).write_text(json.dumps(self.ids), encoding="utf-8")
+        np.save(folder / _IDS, self.ids)
         np.save(folder / _DF, np.asarray(self.df, dtype=np.int64))
-        (folder / _STAMP).write_text(json.dumps(_stamp(docs, question_context)), encoding="utf-8")
+        (folder / _STAMP).write_text(json.dumps(stamp), encoding="utf-8")
 
     @classmethod
-    def load(
-        cls, folder: Path | None, docs: list[Document], question_context: bool
-    ) -> LexicalIndex | None:
-        """The saved index memory-mapped, or None when it is missing or not for these chunks."""
+    def load(cls, folder: Path | None, stamp: dict) -> LexicalIndex | None:
+        """The saved index memory-mapped, or None when it is missing or not for this stamp."""
         if folder is None:
             return None
         folder = Path(folder)
         try:
-            stamp = json.loads((folder / _STAMP).read_text(encoding="utf-8"))
+            found = json.loads((folder / _STAMP).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        if stamp != _stamp(docs, question_context):
+        if found != stamp:
             return None
         try:
-            ids = json.loads((folder / _IDS).read_text(encoding="utf-8"))
-            if ids != [d.id for d in docs]:
-                return None
+            ids = np.load(folder / _IDS, mmap_mode="r")
             model = _bm25s().BM25.load(str(folder), mmap=True, show_progress=False)
             tokenizer = _tokenizer()
             tokenizer.load_vocab(str(folder), _VOCAB)
@@ -131,13 +131,52 @@ class LexicalIndex:
             return None
         return cls(model, tokenizer, ids, df)
 
+    # ----- scoring -------------------------------------------------------------------------
+    def document_frequency(self, stem: str) -> int:
+        """How many chunks contain this Snowball stem (0 for a word the corpus lacks)."""
+        token = self.vocab.get(stem)
+        return int(self.df[token]) if token is not None and token < len(self.df) else 0
 
-def open_lexical(folder: Path | None, docs: list[Document], question_context: bool) -> LexicalIndex:
-    """The generation's saved BM25 index, or one built now (logged) when it has none that fits."""
-    saved = LexicalIndex.load(folder, docs, question_context)
+    def _query_ids(self, query: str) -> list[int]:
+        ids = self.tokenizer.tokenize(
+            [query], update_vocab=False, return_as="ids", show_progress=False
+        )
+        return list(ids[0]) if len(self.ids) else []
+
+    def scores(self, query: str) -> np.ndarray:
+        """The BM25 score of every row (zeros when no query word is indexed)."""
+        ids = self._query_ids(query)
+        if not any(ids):
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self.model.get_scores_from_ids(ids), dtype=np.float32)
+
+    def rows_of(self, ids: Iterable[str]) -> dict[str, int]:
+        """The rows of those chunk ids this index holds."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted or not len(self.ids):
+            return {}
+        keys = np.array([i.encode() for i in wanted], dtype=bytes)
+        at = np.searchsorted(self.ids, keys)
+        out = {}
+        for cid, key, row in zip(wanted, keys, at, strict=True):
+            if row < len(self.ids) and self.ids[row] == key:
+                out[cid] = int(row)
+        return out
+
+    def id_of(self, row: int) -> str:
+        """The chunk id of a row."""
+        return bytes(self.ids[row]).decode()
+
+
+def open_lexical(
+    folder: Path | None, stamp: dict, documents: Callable[[], list[Document]]
+) -> LexicalIndex:
+    """The generation's saved BM25 index, or one built now from `documents()` (logged)."""
+    saved = LexicalIndex.load(folder, stamp)
     if saved is not None:
         return saved
-    if folder is None:  # a Chroma server's generation: nothing is saved locally
+    docs = documents()
+    if folder is None:
         log.info("building the BM25 index of %d chunks in memory", len(docs))
     elif docs:
         log.warning(
@@ -146,4 +185,4 @@ def open_lexical(folder: Path | None, docs: list[Document], question_context: bo
             len(docs),
             folder,
         )
-    return LexicalIndex.build(docs, question_context)
+    return LexicalIndex.build(docs, stamp["question_context"])

@@ -55,7 +55,9 @@ def read_base_stats(folder: Path | None) -> dict | None:
 
 def build_delta(docs: list[Document], question_context: bool, base: dict) -> LexicalIndex:
     """A LexicalIndex over the delta's chunks whose scores use the base's statistics: a stem the
-    base holds has the base's document frequency, a new stem its count in the delta."""
+    base holds has the base's document frequency, a new stem its count in the delta (rows in id
+    order, as LexicalIndex.build)."""
+    docs = sorted(docs, key=lambda d: d.id)
     tokenizer = _tokenizer()
     ids = tokenizer.tokenize(
         [lexical_text(d, question_context) for d in docs], return_as="ids", show_progress=False
@@ -73,7 +75,7 @@ def build_delta(docs: list[Document], question_context: bool, base: dict) -> Lex
     model.build_index_from_ids = build  # the same matrix bm25s builds, with other statistics
     model.index(ids, show_progress=False)
     df = np.diff(np.asarray(model.scores["indptr"])) if docs else np.zeros(0, dtype=np.int64)
-    return LexicalIndex(model, tokenizer, [d.id for d in docs], df)
+    return LexicalIndex(model, tokenizer, np.array([d.id.encode() for d in docs], dtype=bytes), df)
 
 
 def _scores_with(model, unique_token_ids, corpus_token_ids, base: dict, base_df) -> dict:

@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
-FORMAT_VERSION = 2  # 2: every chunk's sentences are stored as records with their own vectors
+FORMAT_VERSION = 3  # 3: sentence vectors in sentence_vectors.sqlite3 (2: a Chroma collection)
 
 
 @dataclass(frozen=True)

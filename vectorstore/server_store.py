@@ -24,7 +24,7 @@ from vectorstore.errors import IndexMissingError, StoreUnavailableError
 from vectorstore.manifest import Manifest
 from vectorstore.server_lock import TTL_SECONDS, Lease
 from vectorstore.server_meta import META, MetaRecords
-from vectorstore.store import PARTS, collection_documents, record_pages
+from vectorstore.store import LEGACY_PARTS, PARTS, collection_documents, record_pages
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,7 @@ class ChromaServerStore:
         self._connecting = threading.Lock()
         self._http = None  # kept only once created: a server that was down is retried next call
         self._batch: int | None = None
+        self.hnsw: dict = {}  # HNSW settings of collections created from now on (besides space)
         self._mutex = threading.Lock()  # one sync per store object at a time
         self._base: object = _UNSET  # the live generation when the current sync began
         self._records = MetaRecords(self._meta, collection, self.describe())
@@ -235,7 +236,7 @@ class ChromaServerStore:
                     target = self._client().create_collection(
                         self._name(name, part),
                         embedding_function=None,
-                        configuration={"hnsw": {"space": "cosine"}},
+                        configuration={"hnsw": {"space": "cosine", **self.hnsw}},
                     )
                     if copy_from:
                         source = self._client().get_collection(self._name(copy_from, part))
@@ -288,7 +289,7 @@ class ChromaServerStore:
     def _drop(self, gen: str) -> None:
         from chromadb.errors import NotFoundError
 
-        for part in PARTS:
+        for part in (*PARTS, *LEGACY_PARTS):
             with contextlib.suppress(NotFoundError):
                 self._client().delete_collection(self._name(gen, part))
         self._records.drop(gen)
@@ -335,9 +336,12 @@ class ChromaServerStore:
         return None
 
     def generation_folder(self, gen: str) -> None:
-        """None: a server's generations have no local folder, so each process builds its BM25
-        index in memory at its first question (publishing it with the generation is not built)."""
+        """None: a server's generations have no local folder (the index publishes their BM25
+        files in the shared data folder instead, see Index.lexical_folder)."""
         return None
+
+    def drop_part(self, gen: str, part: str) -> None:
+        """Nothing: a new generation on the server is created with only today's collections."""
 
     # ----- Chroma ------------------------------------------------------------------------
     def max_batch(self) -> int:

@@ -20,8 +20,9 @@ from vectorstore.manifest import Manifest
 _GEN_PREFIX = "gen-"
 _KEEP = 2  # the live generation and the one before (a running app may still be reading it),
 # with the bases of those that are deltas
-SENTENCES = "sentences"  # the part of a generation that holds its chunks' sentences
-PARTS = ("", SENTENCES)  # a generation's collections: its chunks, and their sentences
+SENTENCES = "sentences"  # format 2 only: a collection of every chunk's sentences
+PARTS = ("",)  # a generation's collections: its chunks
+LEGACY_PARTS = (SENTENCES,)  # collections older formats had, dropped with their generation
 
 
 def _chroma_settings():
@@ -76,6 +77,7 @@ class ChromaStore:
     def __init__(self, root: Path, collection: str) -> None:
         self.root = Path(root)
         self.collection = collection
+        self.hnsw: dict = {}  # HNSW settings of collections created from now on (besides space)
         self._clients: dict[str, object] = {}
         self._clients_lock = threading.RLock()
 
@@ -216,8 +218,15 @@ class ChromaStore:
         return self._client(gen).get_or_create_collection(
             f"{self.collection}_{part}" if part else self.collection,
             embedding_function=None,
-            configuration={"hnsw": {"space": "cosine"}},
+            configuration={"hnsw": {"space": "cosine", **self.hnsw}},
         )
+
+    def drop_part(self, gen: str, part: str) -> None:
+        """Delete one collection of a generation (one an older format had), if it is there."""
+        from chromadb.errors import NotFoundError
+
+        with contextlib.suppress(NotFoundError, ValueError):
+            self._client(gen).delete_collection(f"{self.collection}_{part}")
 
     def langchain_store(self, gen: str, embedder):
         """A langchain-chroma vector store over a generation's collection."""

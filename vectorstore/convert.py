@@ -1,0 +1,24 @@
+"""Converting an index of an older format in place of re-embedding it.
+
+Format 2 kept every chunk's sentences as records with their own vectors in a second Chroma
+collection of each generation. Format 3 keeps those vectors by text in the sentence vector file
+(sentence_vectors.py); an ingest on a format-2 index reads the old collection a page at a time
+into the file and writes a format-3 generation without it, so nothing is embedded again.
+"""
+
+from __future__ import annotations
+
+from vectorstore.sentence_vectors import SentenceVectors
+from vectorstore.store import SENTENCES
+
+
+def move_sentence_vectors(store, gen: str, target: SentenceVectors) -> int:
+    """Copy the stored sentence vectors of a format-2 generation into `target`; how many."""
+    moved = 0
+    for _, texts, _, vectors in store.record_pages(gen, SENTENCES):
+        pairs = dict(zip(texts, vectors, strict=True))  # one text in many chunks: once
+        new = target.missing(pairs)
+        if new:
+            target.put_many(new, [pairs[t] for t in new])
+        moved += len(new)
+    return moved

@@ -1,0 +1,199 @@
+"""Reading an index generation: the primitives retrieval uses, over the generation's parts.
+
+`bot/answer/retrieve.py` reads the index only through these (`dense_search`, `lexical`,
+`chunk_records`, `sentence_vectors`, `document_frequency`, `chunk_count`, `visible`), so that how
+a generation is stored (one part today, a base and its deltas later: see parts.py) can change
+without touching retrieval. Nothing here loads every chunk, vector or text: dense candidates come
+from Chroma's HNSW, BM25 is memory-mapped with only its row -> id table, records of the candidate
+chunks are fetched by id (a bounded LRU cache), sentence vectors by text from their file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+from langchain_core.documents import Document
+
+from vectorstore.lexical import LEXICAL_FOLDER, LexicalIndex, lexical_stamp, open_lexical
+from vectorstore.lexical_delta import build_delta
+from vectorstore.parts import (
+    Part,
+    chunk_count,
+    document_frequency,
+    fetch_records,
+    lexical_scores,
+    nearest,
+)
+from vectorstore.sentence_vectors import SENTENCE_VECTORS_FILE, SentenceVectors
+
+PUBLISHED = "published"  # a Chroma server's generations' local files (BM25), on a shared volume
+
+
+class IndexReading:
+    """The reading half of Index (attributes are set by Index.__init__)."""
+
+    # ----- reading -----------------------------------------------------------------------
+    def parts(self) -> list[Part]:
+        """The live generation as parts, opened once per generation: one for a full generation
+        (its chunk collection and its BM25), two for a delta (its base, hiding the ids the delta
+        removed or replaced, then the delta's own chunks); see parts.py for how they are read."""
+        gen = self.current_generation()
+        if gen is None:
+            self.manifest()  # raises IndexMissingError with the message
+        with self._reader_lock:
+            if self._parts is None or gen != self._parts_generation:
+                manifest = self.check_compatible()
+                delta = self.store.read_delta(gen)
+                context = manifest.question_context
+                if delta is None:
+                    self._parts = [self._part(gen, manifest.corpus_hash, manifest.chunks, context)]
+                else:
+                    base = self.store.read_manifest(delta.base)
+                    self._parts = [
+                        self._part(
+                            delta.base, base.corpus_hash, base.chunks, context, delta.hidden
+                        ),
+                        self._part(
+                            gen, delta.own_hash(), len(delta.own), context, base_of=delta.base
+                        ),
+                    ]
+                self._parts_generation = gen
+                with self._records_lock:
+                    self._records.clear()
+            return self._parts
+
+    def _part(
+        self,
+        gen: str,
+        corpus_hash: str,
+        chunks: int,
+        question_context: bool,
+        hidden: frozenset[str] = frozenset(),
+        base_of: str | None = None,
+    ) -> Part:
+        """One generation's collection and saved BM25 (built now if it is missing; a delta's
+        scored with the statistics of its base `base_of`)."""
+        collection = self.store.open_collection(gen)
+        self._tune(collection)
+        folder = self.lexical_folder(gen)
+        stamp = lexical_stamp(corpus_hash, chunks, question_context)
+        if base_of is None:
+            lexical = open_lexical(folder, stamp, lambda: self.store.all_documents(gen))
+        else:
+            lexical = LexicalIndex.load(folder, stamp)
+            docs = [] if lexical is not None else self.store.all_documents(gen)
+            if docs:
+                lexical = build_delta(docs, question_context, self._base_stats(base_of))
+        return Part(collection, lexical, hidden)
+
+    def _tune(self, collection) -> None:
+        """Set the collection's ef_search to this index's (it takes effect when HNSW loads)."""
+        try:
+            current = (collection.configuration or {}).get("hnsw", {}).get("ef_search")
+        except AttributeError:  # an older collection without a configuration
+            current = None
+        if current != self.ef_search:
+            collection.modify(configuration={"hnsw": {"ef_search": self.ef_search}})
+
+    def dense_search(self, vectors: list[np.ndarray], k: int) -> list[tuple[str, float]]:
+        """Chunk ids with their mean cosine over the query vectors, best first: HNSW candidates
+        (k per vector and part) rescored with the stored chunk vectors."""
+        parts = self.parts()
+        records = self.chunk_records(nearest(parts, vectors, k))
+        scored = [
+            (cid, float(np.mean([vector @ v for v in vectors])))
+            for cid, (_, vector) in records.items()
+        ]
+        scored.sort(key=lambda r: (-r[1], r[0]))
+        return scored[:k]
+
+    def lexical(self, query: str, k: int, also: Iterable[str] = ()) -> dict[str, float]:
+        """The top-k chunk ids with a positive BM25 score, plus the scores of the `also` ids."""
+        return lexical_scores(self.parts(), query, k, also)
+
+    def chunk_records(self, ids: Iterable[str]) -> dict[str, tuple[Document, np.ndarray]]:
+        """Text, metadata and vector of those chunks from Chroma (a bounded LRU cache first)."""
+        wanted = list(dict.fromkeys(ids))
+        parts = self.parts()
+        with self._records_lock:
+            out = {i: self._records[i] for i in wanted if i in self._records}
+            for i in out:
+                self._records.move_to_end(i)
+        got = fetch_records(parts, [i for i in wanted if i not in out])
+        with self._records_lock:
+            for cid, record in got.items():
+                self._records[cid] = record
+            while len(self._records) > self.record_cache:
+                self._records.popitem(last=False)
+        out.update(got)
+        return {i: out[i] for i in wanted if i in out}
+
+    def sentence_vectors(self, texts: Iterable[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these sentence texts (texts without one are left out)."""
+        return self._sentence_file().get_many(texts)
+
+    def document_frequency(self, stem: str) -> int:
+        """How many chunks of the live generation contain this Snowball stem."""
+        return document_frequency(self.parts(), stem)
+
+    def chunk_count(self) -> int:
+        """How many chunks the live generation holds."""
+        return chunk_count(self.parts())
+
+    def visible(self, ids: Iterable[str]) -> list[str]:
+        """Those chunk ids that belong to the live generation, in the order given."""
+        wanted = list(dict.fromkeys(ids))
+        found = self.chunk_records(wanted)
+        return [i for i in wanted if i in found]
+
+    def _sentence_file(self) -> SentenceVectors:
+        if self._sentences is None:
+            self._sentences = SentenceVectors(
+                self.root / SENTENCE_VECTORS_FILE,
+                self.embedder.model_id,
+                self.embedder.dimension,
+                cache_size=self.sentence_cache,
+            )
+        return self._sentences
+
+    def vectorstore(self):
+        """A LangChain Chroma vector store on the live generation (reopened if it changed)."""
+        gen = self.current_generation()
+        if gen is None:
+            self.manifest()  # raises IndexMissingError with the message
+        with self._reader_lock:
+            if self._reader is None or gen != self._reader_generation:
+                self.check_compatible()
+                self._reader = self.store.langchain_store(gen, self.embedder)
+                self._reader_generation = gen
+            return self._reader
+
+    def search(self, query: str, k: int = 5) -> list[tuple[Document, float]]:
+        """Dense search: the k nearest chunks with cosine similarity (higher is closer)."""
+        return self.search_by_vector(self.embedder.embed_query(query), k)
+
+    def search_by_vector(self, vector: list[float], k: int) -> list[tuple[Document, float]]:
+        """Dense search with a precomputed query vector: (chunk, cosine), best first."""
+        found = self.dense_search([np.asarray(vector, dtype=np.float32)], k)
+        records = self.chunk_records(cid for cid, _ in found)
+        return [(records[cid][0], score) for cid, score in found if cid in records]
+
+    def documents(self) -> list[Document]:
+        """Every chunk as a LangChain Document (id set), in id order (reads the whole index)."""
+        gen = self.current_generation()
+        if gen is None:
+            self.manifest()
+        self.check_compatible()
+        return self.store.all_documents(gen)
+
+    def lexical_folder(self, gen: str | None) -> Path | None:
+        """Where a generation's BM25 index is saved: in its folder, or for a Chroma server's
+        generation under `<data_dir>/index/published/` (a volume the replicas share)."""
+        if not gen:
+            return None
+        folder = self.store.generation_folder(gen)
+        if folder is None:
+            folder = self.root / PUBLISHED / gen
+        return folder / LEXICAL_FOLDER
