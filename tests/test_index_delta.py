@@ -108,6 +108,8 @@ def test_small_updates_are_deltas_over_the_untouched_base(tmp_path, embedder):
     assert [lexical[i] for i in old_a5] == [0.0]  # asked for by id, a hidden chunk scores 0
     assert list(index.lexical("zebra stripes dermatologist", 5)) == [*new_a5]
     assert index.chunk_count() == 41
+    shown = [d.id for d in index.documents()]
+    assert shown == sorted(chunk_ids(index.store.read_catalog(index.current_generation())["files"]))
 
     base_state = _tree(index.root / base)
     (src / "page.jsonl").unlink()

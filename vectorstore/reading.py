@@ -27,6 +27,7 @@ from vectorstore.parts import (
     nearest,
 )
 from vectorstore.sentence_vectors import SENTENCE_VECTORS_FILE, SentenceVectors
+from vectorstore.store import collection_documents
 
 PUBLISHED = "published"  # a Chroma server's generations' local files (BM25), on a shared volume
 
@@ -182,11 +183,12 @@ class IndexReading:
 
     def documents(self) -> list[Document]:
         """Every chunk as a LangChain Document (id set), in id order (reads the whole index)."""
-        gen = self.current_generation()
-        if gen is None:
-            self.manifest()
-        self.check_compatible()
-        return self.store.all_documents(gen)
+        shown: dict[str, Document] = {}
+        for part in self.parts():  # a later part's chunk wins; hidden ones are left out
+            for doc in collection_documents(part.collection, self.store.max_batch()):
+                if doc.id not in part.hidden:
+                    shown[doc.id] = doc
+        return [shown[i] for i in sorted(shown)]
 
     def lexical_folder(self, gen: str | None) -> Path | None:
         """Where a generation's BM25 index is saved: in its folder, or for a Chroma server's
