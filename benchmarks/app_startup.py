@@ -1,8 +1,13 @@
-"""Time from `python app.py` to the first served page and to the first answer, on an existing index.
+"""Time from `python app.py` to the first served page and to the first answer, on an existing index,
+and the serving process's memory after four answers.
 
 Run: `.venv/bin/python benchmarks/app_startup.py [--data-dir DIR] [--runs 3]`. The index in the
-data folder is brought up to date with seeds/ first (not timed), so every run starts `app.py` on
-an index that exists, as `make run` does after its first time.
+data folder is brought up to date with seeds/ first (not timed; `--no-ingest` to serve it as it
+is), so every run starts `app.py` on an index that exists, as `make run` does after its first
+time. With `--baseline-root ROOT --baseline-data-dir DIR` each run also starts ROOT's app.py (an
+older checkout) on DIR, alternating with this one: the baseline in the same run. `--questions`
+(default: one about Botox) sets the questions asked one after the other; the RSS of the app
+process (VmRSS, /proc) is read after the last one.
 """
 
 from __future__ import annotations
@@ -43,9 +48,9 @@ def first_page(url: str, deadline: float) -> None:
     raise TimeoutError(f"no page at {url}")
 
 
-def first_answer(url: str) -> dict:
+def first_answer(url: str, question: str = QUESTION) -> dict:
     """One question through the JSON API."""
-    body = json.dumps({"question": QUESTION}).encode()
+    body = json.dumps({"question": question}).encode()
     request = urllib.request.Request(
         url, data=body, headers={"Content-Type": "application/json"}, method="POST"
     )
@@ -53,12 +58,25 @@ def first_answer(url: str) -> dict:
         return json.load(got)
 
 
-def one_run(data_dir: Path, env: dict) -> tuple[float, float]:
-    """Start app.py, return (seconds to first page, seconds to first answer) from the start."""
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MB (VmRSS)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def one_run(
+    data_dir: Path, env: dict, root: Path = ROOT, questions: list[str] | None = None
+) -> dict:
+    """Start root's app.py; seconds from the start to the first page and to the first answer,
+    each answer's kind, and the app's RSS after the last question."""
+    questions = questions or [QUESTION]
     port = free_port()
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--data-dir", str(data_dir)],
+        [sys.executable, str(root / "app.py"), "--port", str(port), "--data-dir", str(data_dir)],
+        cwd=root,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -66,40 +84,56 @@ def one_run(data_dir: Path, env: dict) -> tuple[float, float]:
     try:
         first_page(f"http://127.0.0.1:{port}/", started + 300)
         page = time.perf_counter() - started
-        reply = first_answer(f"http://127.0.0.1:{port}/api/ask")
-        answer = time.perf_counter() - started
-        if reply["kind"] != "answer":
-            raise RuntimeError(f"unexpected reply kind {reply['kind']!r}")
-        return page, answer
+        kinds, answer = [], None
+        for question in questions:
+            kinds.append(first_answer(f"http://127.0.0.1:{port}/api/ask", question)["kind"])
+            answer = answer or time.perf_counter() - started
+        return {"page": page, "answer": answer, "kinds": kinds, "rss_mb": rss_mb(process.pid)}
     finally:
         process.terminate()
         process.wait(timeout=30)
 
 
 def main() -> int:
-    """Print the time to first page and to first answer for each run, then the medians."""
+    """Print the times and RSS of each run (and of the baseline's), then the medians."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=str(ROOT / "data"), help="index folder (./data)")
     parser.add_argument("--runs", type=int, default=3, help="how many cold starts (default 3)")
+    parser.add_argument("--no-ingest", action="store_true", help="serve the index as it is")
+    parser.add_argument("--questions", nargs="+", help="questions asked in turn (default: one)")
+    parser.add_argument("--baseline-root", type=Path, help="another checkout to compare with")
+    parser.add_argument("--baseline-data-dir", type=Path, help="its data folder")
     args = parser.parse_args()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    subprocess.run(
-        [sys.executable, "-m", "bot", "--data-dir", args.data_dir, "ingest"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    pages, answers = [], []
+    if not args.no_ingest:
+        subprocess.run(
+            [sys.executable, "-m", "bot", "--data-dir", args.data_dir, "ingest"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    setups = {"this": (ROOT, Path(args.data_dir))}
+    if args.baseline_root:
+        setups["baseline"] = (args.baseline_root.resolve(), args.baseline_data_dir)
+    results: dict[str, list[dict]] = {name: [] for name in setups}
     for run in range(1, args.runs + 1):
-        page, answer = one_run(Path(args.data_dir), env)
-        pages.append(page)
-        answers.append(answer)
-        print(f"run {run}: first page {page:.2f}s, first answer {answer:.2f}s", flush=True)
-    print(
-        f"median of {args.runs}: first page {statistics.median(pages):.2f}s, "
-        f"first answer {statistics.median(answers):.2f}s (cpus: {os.cpu_count()})"
-    )
+        for name, (root, data_dir) in setups.items():
+            got = one_run(data_dir, env, root, args.questions)
+            results[name].append(got)
+            print(
+                f"run {run} {name}: first page {got['page']:.2f}s, first answer "
+                f"{got['answer']:.2f}s, RSS after {len(got['kinds'])} answers "
+                f"{got['rss_mb']:.0f} MB ({', '.join(got['kinds'])})",
+                flush=True,
+            )
+    for name, runs in results.items():
+        print(
+            f"median of {args.runs} ({name}): first page "
+            f"{statistics.median(r['page'] for r in runs):.2f}s, first answer "
+            f"{statistics.median(r['answer'] for r in runs):.2f}s, RSS "
+            f"{statistics.median(r['rss_mb'] for r in runs):.0f} MB (cpus: {os.cpu_count()})"
+        )
     return 0
 
 

@@ -70,16 +70,15 @@ def distinct_pages(docs) -> list[str]:
 
 
 ABLATIONS = {  # the shipped retriever with one decision undone (`--ablations`)
-    "dense alone, exact, chunks only": {
+    "dense alone, chunks only": {
         "alpha": 1.0,
         "focus_questions": False,
         "sentence_weight": 0.0,
     },
-    "dense alone, exact, with sentence lift (alpha=1)": {"alpha": 1.0, "focus_questions": False},
+    "dense alone, with sentence lift (alpha=1)": {"alpha": 1.0, "focus_questions": False},
     "hybrid without question focus": {"focus_questions": False},
     "hybrid without sentence lift": {"sentence_weight": 0.0},
     "hybrid with RRF k=60 instead of score fusion": {"fusion": "rrf"},
-    "before: Chroma HNSW + RRF k=60 (old default)": {"exact_dense": False, "fusion": "rrf"},
 }
 
 
@@ -91,9 +90,14 @@ def rankers(
 ) -> dict[str, Ranker]:
     """BM25 alone, dense alone and the shipped hybrid (deep enough to rank 10 answers)."""
     hybrid = HybridRetriever(index=index, embed_query=embed, k=3 * DEPTH, **(options or {}))
-    bm25 = hybrid.bm25()
+
+    def bm25(q: str) -> list[str]:
+        scores = index.lexical(q, CANDIDATES)
+        records = index.chunk_records(scores)
+        return distinct_pages(records[c][0] for c in scores if c in records)
+
     out: dict[str, Ranker] = {
-        "BM25 alone": lambda q: distinct_pages(d for d, _ in bm25.search(q, CANDIDATES)),
+        "BM25 alone": bm25,
         "dense alone (Chroma HNSW)": lambda q: distinct_pages(
             d for d, _ in index.search_by_vector(embed(q), CANDIDATES)
         ),

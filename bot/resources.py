@@ -28,4 +28,7 @@ def open_index(settings: Settings, *, embedder: Embedder | None = None, **option
             timeout=settings.chroma_timeout,
             breaker=CircuitBreaker(FAILURES, settings.chroma_cooldown),
         )
+    options.setdefault("ef_search", settings.ef_search)
+    options.setdefault("ef_construction", settings.ef_construction)
+    options.setdefault("max_neighbors", settings.max_neighbors)
     return Index(settings.data_dir, embedder=embedder or shared_embedder(), **options)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from vectorstore.errors import SettingsError
+from vectorstore.hnsw import EF_CONSTRUCTION, EF_SEARCH, MAX_NEIGHBORS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,6 +27,18 @@ DOCS = {
     "chroma_cooldown": (
         "BOT_CHROMA_COOLDOWN",
         "seconds no Chroma server call is tried after 3 timeouts in a row (default 10)",
+    ),
+    "ef_search": (
+        "BOT_EF_SEARCH",
+        f"candidates Chroma's HNSW explores per dense search (default {EF_SEARCH})",
+    ),
+    "ef_construction": (
+        "BOT_HNSW_EF_CONSTRUCTION",
+        f"HNSW build effort of collections an ingest creates (default {EF_CONSTRUCTION})",
+    ),
+    "max_neighbors": (
+        "BOT_HNSW_MAX_NEIGHBORS",
+        f"HNSW links per chunk of collections an ingest creates (default {MAX_NEIGHBORS})",
     ),
     "backend": ("BOT_BACKEND", "answer composer: extractive (default) or a generative backend"),
     "llm_base_url": ("BOT_LLM_BASE_URL", "OpenAI-compatible endpoint for the `openai` backend"),
@@ -72,6 +85,9 @@ class Settings:
     chroma_connect_timeout: float = 2.0
     chroma_timeout: float = 5.0
     chroma_cooldown: float = 10.0
+    ef_search: int = EF_SEARCH
+    ef_construction: int = EF_CONSTRUCTION
+    max_neighbors: int = MAX_NEIGHBORS
     backend: str = "extractive"
     llm_base_url: str | None = None
     llm_model: str = "local"

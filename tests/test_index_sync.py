@@ -98,31 +98,27 @@ def test_changed_answer_is_replaced_and_removed_page_is_removed(seed_index, tmp_
 
 
 def _assert_sentences_match_chunks(index: Index) -> None:
-    """Every chunk's sentences are stored, in order, with nothing left of removed chunks."""
+    """Every chunk's sentences have a stored vector in the sentence vector file."""
     chunks = index.documents()
-    sentences, vectors = index.sentences()
     assert {d.metadata["record"] for d in chunks} == {"chunk"}
-    assert {s.metadata["record"] for s in sentences} == {"sentence"}
-    by_chunk: dict[str, list] = {}
-    for sentence in sentences:
-        by_chunk.setdefault(sentence.metadata["chunk_id"], []).append(sentence)
-    assert set(by_chunk) == {d.id for d in chunks}
-    for chunk in chunks:
-        mine = sorted(by_chunk[chunk.id], key=lambda s: s.metadata["position"])
-        assert [s.page_content for s in mine] == split_sentences(chunk.page_content)
-        assert {s.metadata["answer_id"] for s in mine} == {chunk.metadata["answer_id"]}
-    assert len(vectors) == len(sentences) == index.manifest().sentences
+    texts = [t for chunk in chunks for t in split_sentences(chunk.page_content)]
+    stored = index.sentence_vectors(texts)
+    assert set(stored) == set(texts)
+    assert index.manifest().sentences == index._sentence_file().count() >= len(set(texts))
 
 
 def test_each_chunk_is_stored_with_its_sentences_each_embedded(seed_index):
     _assert_sentences_match_chunks(seed_index)
-    sentences, vectors = seed_index.sentences()
-    assert len(sentences) == 68
-    # The stored vector is the sentence's own embedding, not its chunk's.
-    fresh = seed_index.embedder.embed([s.page_content for s in sentences[:5]])
-    for stored, own in zip(vectors[:5], fresh, strict=True):
-        assert float(np.dot(stored, own)) > 0.999
-    # Search and documents() see chunks only.
+    texts = [t for d in seed_index.documents() for t in split_sentences(d.page_content)]
+    assert len(texts) == 68
+    stored = seed_index.sentence_vectors(texts)
+    # The stored vector is the sentence's own embedding (float16), not its chunk's.
+    fresh = seed_index.embedder.embed(texts[:5])
+    for text, own in zip(texts[:5], fresh, strict=True):
+        assert float(np.dot(stored[text], own)) > 0.999
+    # Chroma holds the chunks only: no sentence collection, and search sees chunks.
+    client = seed_index.store._client(seed_index.current_generation())
+    assert [c.name for c in client.list_collections()] == ["answers"]
     hits = seed_index.search("Botox is a purified protein", k=100)
     assert len(hits) == 15 and {d.metadata["record"] for d, _ in hits} == {"chunk"}
 
@@ -286,8 +282,8 @@ def test_killed_ingest_leaves_the_previous_index_queryable(tmp_path, seed_index,
 
     with monkeypatch.context() as patched:
         patched.setattr(LexicalIndex, "build", None)  # a rebuild would fail
-        bm25 = HybridRetriever(index=Index(data, embedder=seed_index.embedder)).bm25()
-        assert bm25.search("botox permanent", 3)
+        retriever = HybridRetriever(index=Index(data, embedder=seed_index.embedder))
+        assert retriever.index.lexical("botox permanent", 3)
     # The next ingest (the app's start-up seed sync is one) removes the dead ingest's folder,
     # even though it changes nothing and so writes no generation of its own.
     report = Index(data, embedder=seed_index.embedder).sync([SEEDS])
@@ -296,15 +292,10 @@ def test_killed_ingest_leaves_the_previous_index_queryable(tmp_path, seed_index,
     assert sorted(p.name for p in seed_index.root.iterdir() if p.name.startswith(".gen-")) == []
 
 
-def test_the_sentence_cache_filling_up_mid_ingest_loses_no_sentence(
-    tmp_path, embedder, monkeypatch
-):
-    # Issue 14's KeyError at MedQuAD scale: the cache of distinct sentence vectors was cleared
-    # after the new sentences were picked, so a sentence seen before was then missing. A limit
-    # of 100 forces that on a 600-answer corpus (two write batches of up to 512 chunks).
-    import vectorstore.index as index_module
-
-    monkeypatch.setattr(index_module, "SEEN_SENTENCES", 100)
+def test_a_sentence_shared_by_many_answers_is_embedded_once_and_stored_once(tmp_path, embedder):
+    # Issue 14's KeyError at MedQuAD scale came from a bounded cache of sentence vectors kept
+    # during an ingest; the sentence vector file replaces it: a sentence already stored (in
+    # this ingest's earlier batches or an earlier ingest) is never embedded again.
     shared = "Call your own doctor if the swelling gets worse."
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text(
@@ -322,12 +313,12 @@ def test_the_sentence_cache_filling_up_mid_ingest_loses_no_sentence(
         encoding="utf-8",
     )
     index = Index(tmp_path / "data", embedder=embedder)
-    report = index.sync([corpus])
+    report = index.sync([corpus])  # two write batches of up to 512 chunks
     assert report.added == 600 and not report.errors
-    sentences, vectors = index.sentences()
-    texts = [s.page_content for s in sentences]
+    assert report.sentences == 601 == index.manifest().sentences
+    texts = [t for d in index.documents() for t in split_sentences(d.page_content)]
     assert texts.count(shared) == 600 and len(texts) == 1200
+    stored = index.sentence_vectors(texts)
+    assert set(stored) == set(texts)
     own = np.asarray(embedder.embed([shared])[0])
-    assert all(
-        float(np.dot(v, own)) > 0.999 for t, v in zip(texts, vectors, strict=True) if t == shared
-    )
+    assert float(np.dot(stored[shared], own)) > 0.999

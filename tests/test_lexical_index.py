@@ -9,12 +9,12 @@ import shutil
 import numpy as np
 import pytest
 
-from bot.answer.retrieve import HybridRetriever, _Bm25
+from bot.answer.retrieve import HybridRetriever
 from bot.chain import Bot
 from bot.settings import Settings
 from tests.conftest import ROOT, SEEDS
 from vectorstore.index import Index
-from vectorstore.lexical import LexicalIndex
+from vectorstore.lexical import LexicalIndex, lexical_stamp
 
 PAGES = ROOT / "tests" / "data" / "pages"
 QUESTIONS = [
@@ -54,36 +54,58 @@ def _folder(index: Index):
     return index.lexical_folder(index.current_generation())
 
 
+def _stamp(index: Index) -> dict:
+    manifest = index.manifest()
+    return lexical_stamp(manifest.corpus_hash, manifest.chunks, manifest.question_context)
+
+
 def test_ingest_saves_the_bm25_index_inside_the_generation(wide_index):
     folder = _folder(wide_index)
     assert folder.parent.name == wide_index.current_generation()
     names = {p.name for p in folder.iterdir()}
-    assert {"stamp.json", "chunk_ids.json", "vocab.tokenizer.json", "document_frequency.npy"} <= (
+    assert {"stamp.json", "chunk_ids.npy", "vocab.tokenizer.json", "document_frequency.npy"} <= (
         names
     )
     assert {"data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy"} <= names
     docs = wide_index.documents()
-    assert json.loads((folder / "chunk_ids.json").read_text()) == [d.id for d in docs]
+    table = np.load(folder / "chunk_ids.npy")
+    assert [bytes(x).decode() for x in table] == sorted(d.id for d in docs)
     stamp = json.loads((folder / "stamp.json").read_text())
+    assert stamp == _stamp(wide_index)
     assert stamp["chunks"] == wide_index.manifest().chunks == len(docs)
 
 
 def test_the_loaded_index_scores_and_ranks_exactly_like_an_in_memory_build(wide_index, builds):
     docs = wide_index.documents()
-    loaded = _Bm25(docs, True, _folder(wide_index))
+    loaded = LexicalIndex.load(_folder(wide_index), _stamp(wide_index))
     assert builds["n"] == 0
     assert isinstance(loaded.model.scores["data"], np.memmap)
-    built = _Bm25(docs, True, None)
+    assert isinstance(loaded.ids, np.memmap)
+    built = LexicalIndex.build(docs, True)
     assert builds["n"] == 1
     queries = QUESTIONS + [d.metadata.get("page_title") or d.page_content[:80] for d in docs]
     for query in queries:
         assert np.array_equal(loaded.scores(query), built.scores(query)), query
-        found, expected = loaded.search(query, 10), built.search(query, 10)
-        assert [(d.id, s) for d, s in found] == [(d.id, s) for d, s in expected], query
     assert loaded.vocab == built.vocab
     for stem in built.vocab:
         assert loaded.document_frequency(stem) == built.document_frequency(stem)
     assert loaded.document_frequency("botox") > 0
+    ids = [d.id for d in docs]
+    assert loaded.rows_of([*ids, "no-such-chunk"]) == {i: n for n, i in enumerate(sorted(ids))}
+    assert [loaded.id_of(n) for n in range(len(ids))] == sorted(ids)
+
+
+def test_opening_the_index_reads_no_chunk_text(wide_index, monkeypatch, builds):
+    fresh = Index(wide_index.root.parent, embedder=wide_index.embedder)
+
+    def refuse(gen):
+        raise AssertionError("every chunk was read")
+
+    monkeypatch.setattr(fresh.store, "all_documents", refuse)
+    found = fresh.lexical("botox permanent", 5)
+    assert found and all(score > 0 for score in found.values())
+    assert fresh.chunk_count() == wide_index.manifest().chunks
+    assert builds["n"] == 0
 
 
 def test_hybrid_rankings_are_the_same_with_the_saved_index_and_without(
@@ -136,7 +158,6 @@ def test_another_generations_files_are_not_used(seed_index, tmp_path, builds):
     shutil.rmtree(_folder(seed_index))
     shutil.copytree(old_folder, _folder(seed_index))
     retriever = HybridRetriever(index=Index(seed_index.root.parent, embedder=seed_index.embedder))
-    bm25 = retriever.bm25()
+    assert retriever.index.lexical("lip filler", 3)
     assert builds["n"] == 2
-    assert len(bm25.docs) == seed_index.manifest().chunks
-    assert bm25.search("lip filler", 3)
+    assert retriever.index.chunk_count() == seed_index.manifest().chunks

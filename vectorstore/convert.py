@@ -3,7 +3,9 @@
 Format 2 kept every chunk's sentences as records with their own vectors in a second Chroma
 collection of each generation. Format 3 keeps those vectors by text in the sentence vector file
 (sentence_vectors.py); an ingest on a format-2 index reads the old collection a page at a time
-into the file and writes a format-3 generation without it, so nothing is embedded again.
+into the file and writes a format-3 generation whose chunk collection is a fresh copy of the old
+one's records with their stored vectors (built with today's HNSW settings): nothing is embedded
+again.
 """
 
 from __future__ import annotations
@@ -22,3 +24,13 @@ def move_sentence_vectors(store, gen: str, target: SentenceVectors) -> int:
             target.put_many(new, [pairs[t] for t in new])
         moved += len(new)
     return moved
+
+
+def copy_chunks(store, gen: str, target) -> int:
+    """Add the chunk records of generation `gen` (with their vectors) to `target`; how many."""
+    copied = 0
+    for ids, texts, metadatas, vectors in store.record_pages(gen):
+        if ids:
+            target.add(ids=ids, embeddings=vectors, documents=texts, metadatas=metadatas)
+        copied += len(ids)
+    return copied

@@ -29,11 +29,12 @@ import numpy as np
 from langchain_core.documents import Document
 
 from vectorstore.chunking import MAX_WORDS, Chunk, chunk_page
-from vectorstore.convert import move_sentence_vectors
+from vectorstore.convert import copy_chunks, move_sentence_vectors
 from vectorstore.corpus import file_digest, find_files, kind_of, read_file
 from vectorstore.delta import DELTA_SHARE, Delta, Plan, plan_update
 from vectorstore.embeddings import Embedder
 from vectorstore.errors import IndexMismatchError, IndexMissingError, InputFileError
+from vectorstore.hnsw import EF_CONSTRUCTION, EF_SEARCH, MAX_NEIGHBORS
 from vectorstore.lexical import LexicalIndex, lexical_stamp
 from vectorstore.lexical_delta import build_delta, corpus_stats, read_base_stats, write_stats
 from vectorstore.manifest import FORMAT_VERSION, Manifest
@@ -42,12 +43,9 @@ from vectorstore.parts import (
 )
 from vectorstore.reading import PUBLISHED, IndexReading
 from vectorstore.sentence_vectors import CACHE_VECTORS, SentenceVectors
-from vectorstore.store import SENTENCES, ChromaStore
+from vectorstore.store import ChromaStore
 
 COLLECTION = "answers"
-EF_SEARCH = 800  # HNSW candidates explored per query (benchmarks/hnsw_recall.py)
-EF_CONSTRUCTION = 200  # HNSW build effort, fixed when a generation's collection is created
-MAX_NEIGHBORS = 32  # HNSW links per node, fixed at creation
 CONVERTIBLE = (2,)  # older formats an ingest converts (see convert.py)
 RECORD_CACHE = 10_000  # chunk records (text, metadata, vector) a reader keeps in memory
 
@@ -355,11 +353,13 @@ class Index(IndexReading):
             can_base=lambda g: self._base_stats(g) is not None,
         )
         to_add = [c for c in to_add if c.id not in plan.skip]  # the base still shows these
-        new_gen = self.store.begin_generation(copy_from=plan.copy_from)
+        # A conversion copies the chunk records into a fresh collection (today's HNSW settings,
+        # and no old sentence collection's files left behind).
+        new_gen = self.store.begin_generation(copy_from=None if convert else plan.copy_from)
         try:
-            if convert:
-                self.store.drop_part(new_gen, SENTENCES)
             writer = self.store.open_collection(new_gen)
+            if convert:
+                copy_chunks(self.store, gen, writer)
             if plan.fold:
                 self._fold(plan, writer)
             removed = sorted(to_remove | (plan.fold[1].hidden if plan.fold else set()))

@@ -340,9 +340,6 @@ class ChromaServerStore:
         files in the shared data folder instead, see Index.lexical_folder)."""
         return None
 
-    def drop_part(self, gen: str, part: str) -> None:
-        """Nothing: a new generation on the server is created with only today's collections."""
-
     # ----- Chroma ------------------------------------------------------------------------
     def max_batch(self) -> int:
         """The most items one Chroma call takes (the server's limit, at most 5,000)."""

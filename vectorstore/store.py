@@ -221,13 +221,6 @@ class ChromaStore:
             configuration={"hnsw": {"space": "cosine", **self.hnsw}},
         )
 
-    def drop_part(self, gen: str, part: str) -> None:
-        """Delete one collection of a generation (one an older format had), if it is there."""
-        from chromadb.errors import NotFoundError
-
-        with contextlib.suppress(NotFoundError, ValueError):
-            self._client(gen).delete_collection(f"{self.collection}_{part}")
-
     def langchain_store(self, gen: str, embedder):
         """A langchain-chroma vector store over a generation's collection."""
         from langchain_chroma import Chroma
