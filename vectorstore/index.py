@@ -98,8 +98,8 @@ class Index(IndexReading):
         sentence_cache: int = CACHE_VECTORS,
         delta_share: float = DELTA_SHARE,
     ) -> None:
-        if not 0 <= delta_share <= 1:
-            raise ValueError(f"delta_share must be between 0 and 1, not {delta_share!r}")
+        if delta_share < 0:
+            raise ValueError(f"delta_share must be 0 or more, not {delta_share!r}")
         for name, value in (("ef_search", ef_search), ("ef_construction", ef_construction)):
             if value < 1:
                 raise ValueError(f"{name} must be 1 or more, not {value}")
