@@ -39,8 +39,8 @@ def _write(path: Path, rows: list[dict]) -> None:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
 
 
-def _bytes(folder: Path, *, skip: tuple[str, ...] = ()) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and p.name not in skip)
+def _bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
 def _tree(folder: Path) -> dict[str, tuple[int, int]]:
@@ -79,6 +79,9 @@ def test_small_updates_are_deltas_over_the_untouched_base(tmp_path, embedder):
     assert delta.base == base and delta.hidden == frozenset()
     new_page = _catalog_ids(index, "page.jsonl")
     assert len(new_page) == 1 and _own_ids(index) == new_page  # nothing of the base copied
+    stored = json.loads((index.root / index.current_generation() / "catalog.json").read_text())
+    assert set(stored["changed"]) == {str((src / "page.jsonl").resolve())}  # only what differs
+    assert stored["base"] == base and stored["removed"] == []
     # Read back as base + delta: the new page is found, dense and lexical, beside the base's.
     assert [d.id for d, _ in index.search("Ringing in my ears, is it tinnitus?", k=1)] == [
         *new_page
@@ -116,6 +119,10 @@ def test_small_updates_are_deltas_over_the_untouched_base(tmp_path, embedder):
     report = index.sync([src])
     assert (report.removed, report.embedded, report.delta) == (1, 0, True)
     assert _own_ids(index) == new_a5
+    stored = json.loads((index.root / index.current_generation() / "catalog.json").read_text())
+    assert stored["removed"] == [] and set(stored["changed"]) == {
+        str((src / "corpus.jsonl").resolve())
+    }
     assert index.store.read_delta(index.current_generation()).hidden == old_a5
     assert index.manifest().chunks == 40 and index.manifest().answers == 40
     assert index.chunk_count() == 40 and not index.lexical("tinnitus", 5)
@@ -133,9 +140,9 @@ def test_bytes_an_added_page_writes_do_not_grow_with_the_index(tmp_path, embedde
         _write(src / "page.jsonl", [_answer(1000)])
         assert index.sync([src]).delta
         sizes[n] = _bytes(base)
-        written[n] = _bytes(index.root / index.current_generation(), skip=("catalog.json",))
-    # The index grew tenfold; what one page writes (its catalog aside: the file list of the
-    # whole index) did not grow with it. Chroma's empty store is most of what it writes.
+        written[n] = _bytes(index.root / index.current_generation())
+    # The index grew tenfold; what one page writes (its catalog is only what differs from the
+    # base's) did not grow with it. Chroma's empty store is most of what it writes.
     assert sizes[300] - sizes[30] > 1_000_000, sizes
     assert abs(written[300] - written[30]) < 1024, (written, sizes)
     assert written[300] < sizes[300] / 3, (written, sizes)
@@ -269,7 +276,7 @@ def test_a_delta_chunk_scores_in_bm25_what_it_scores_in_its_base(tmp_path):
     docs = [Document(page_content=t, metadata={}, id=f"c{i}") for i, t in enumerate(texts)]
     base = LexicalIndex.build(docs, False)
     base.save(tmp_path, {"stamp": "test"})
-    write_stats(tmp_path, corpus_stats(docs, False))
+    write_stats(tmp_path, corpus_stats(base))
     stats = read_base_stats(tmp_path)
     assert stats["chunks"] == 6 and stats["avg_len"] > 0
     delta = build_delta([docs[3], docs[1]], False, stats)

@@ -198,8 +198,9 @@ class Index(IndexReading):
             build_delta(docs, self.question_context, stats).save(folder, stamp)
             return
         stamp = lexical_stamp(manifest.corpus_hash, manifest.chunks, manifest.question_context)
-        LexicalIndex.build(docs, self.question_context).save(folder, stamp)
-        write_stats(folder, corpus_stats(docs, self.question_context))
+        lexical = LexicalIndex.build(docs, self.question_context)
+        lexical.save(folder, stamp)
+        write_stats(folder, corpus_stats(lexical))
 
     def _base_stats(self, gen: str) -> dict | None:
         """The BM25 corpus statistics a full generation saved (None: it can take no delta)."""
@@ -388,9 +389,9 @@ class Index(IndexReading):
                     if progress:
                         progress(done, len(to_add))
             manifest = replace(manifest, sentences=sentence_file.count())
-            self.store.write_catalog(new_gen, {"files": files_after})
-            if plan.delta:
+            if plan.delta:  # first: a delta's catalog is written as its difference from the base
                 self.store.write_delta(new_gen, plan.delta)
+            self.store.write_catalog(new_gen, {"files": files_after})
             self._write_lexical(new_gen, manifest, plan.delta)
             self.store.write_manifest(new_gen, manifest)
             self.store.commit_generation(new_gen)

@@ -22,13 +22,9 @@ _VOCAB = "vocab.tokenizer.json"
 _DF = "document_frequency.npy"
 
 
-def corpus_stats(docs: list[Document], question_context: bool) -> dict:
-    """The chunk count and mean token count BM25 scored these chunks with."""
-    tokens = _tokenizer().tokenize(
-        [lexical_text(d, question_context) for d in docs], return_as="ids", show_progress=False
-    )
-    lengths = [len(t) for t in tokens]
-    return {"chunks": len(lengths), "avg_len": float(np.mean(lengths)) if lengths else 0.0}
+def corpus_stats(lexical: LexicalIndex) -> dict:
+    """The chunk count and mean token count a just-built BM25 index scored its chunks with."""
+    return {"chunks": len(lexical), "avg_len": lexical.avg_len}
 
 
 def write_stats(folder: Path, stats: dict) -> None:

@@ -186,10 +186,27 @@ class ChromaStore:
 
     def read_catalog(self, gen: str) -> dict:
         """Which chunk ids came from which file (and that file's digest)."""
-        return json.loads((self._path(gen) / "catalog.json").read_text("utf-8"))
+        data = json.loads((self._path(gen) / "catalog.json").read_text("utf-8"))
+        if "base" not in data:
+            return data
+        files = dict(self.read_catalog(data["base"])["files"])  # a delta's: what differs
+        for key in data["removed"]:
+            files.pop(key, None)
+        files.update(data["changed"])
+        return {"files": files}
 
     def write_catalog(self, gen: str, catalog: dict) -> None:
-        """Write a generation's catalog."""
+        """Write a generation's catalog; a delta's holds only the files whose entries differ
+        from its base's (written after its delta record), so it grows with the change."""
+        delta = self.read_delta(gen)
+        if delta is not None:
+            base = self.read_catalog(delta.base)["files"]
+            files = catalog["files"]
+            catalog = {
+                "base": delta.base,
+                "changed": {k: v for k, v in files.items() if base.get(k) != v},
+                "removed": sorted(set(base) - set(files)),
+            }
         _atomic_write(self._path(gen) / "catalog.json", json.dumps(catalog, sort_keys=True))
 
     # ----- Chroma ------------------------------------------------------------------------
