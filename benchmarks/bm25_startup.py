@@ -39,11 +39,12 @@ index = Index(data, embedder=shared_embedder())
 bot = Bot(Settings.load(env={}, data_dir=data), index=index)
 reply = bot.answer(sys.argv[2])
 first = time.perf_counter() - t0
-from bot.answer.retrieve import _Bm25
+from vectorstore.lexical import lexical_stamp, open_lexical
 docs = index.documents()
 gen = index.current_generation()
+m = index.manifest()
 t1 = time.perf_counter()
-_Bm25(docs, index.manifest().question_context, index.lexical_folder(gen))
+open_lexical(index.lexical_folder(gen), lexical_stamp(m.corpus_hash, m.chunks, m.question_context), lambda: docs)
 bm25 = time.perf_counter() - t1
 print(json.dumps({"first_answer": first, "bm25_open": bm25, "kind": reply.kind}))
 """

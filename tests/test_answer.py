@@ -19,6 +19,7 @@ from bot.settings import Settings
 from tests.conftest import ROOT, SEEDS, load_jsonl
 from vectorstore.corpus import read_page
 from vectorstore.errors import StoreUnavailableError
+from vectorstore.sentences import split_sentences
 
 CASES = load_jsonl(ROOT / "tests" / "data" / "answer_cases.jsonl")
 ANSWERS = {a.answer_id: a.text for path in SEEDS.glob("*.txt") for a in read_page(path).answers}
@@ -268,7 +269,7 @@ def test_unknown_backend_lists_known_ones(seed_bot):
 def test_answering_embeds_no_sentence_of_the_index(seed_bot, monkeypatch):
     """The composer and the citation check read stored sentence vectors; only the question
     (and texts derived from it) are embedded while answering."""
-    sentences = {s.page_content for s in seed_bot.index.sentences()[0]}
+    sentences = {t for d in seed_bot.index.documents() for t in split_sentences(d.page_content)}
     embedded: list[str] = []
     real = seed_bot.embedder.embed
 

@@ -161,16 +161,23 @@ def test_ingest_search_and_unchanged_resync_through_the_server(chroma_server, tm
     assert {row["page_id"] for row in json.loads(run.stdout)} == BOTH_PAGES
 
     state = _server_state(chroma_server)
-    assert len(state) == 3 and META in state
-    (live,) = [name for name in state if name != META and not name.endswith("__sentences")]
+    assert len(state) == 2 and META in state  # no sentence collection: format 3
+    (live,) = [name for name in state if name != META]
     assert live.startswith(f"{COLLECTION}__gen-") and len(state[live]) == 15
-    assert len(state[f"{live}__sentences"]) == 68  # each chunk's sentences, each embedded
     run = _cli("ingest", env=env)
     assert run.returncode == 0, run.stderr
     assert "0 added" in run.stdout and "15 unchanged" in run.stdout
     assert "0 chunks embedded" in run.stdout and "nothing written" in run.stdout
     assert _server_state(chroma_server) == state
-    assert not (tmp_path / "data").exists()  # client/server mode keeps nothing locally
+    # Locally only what is published for the replicas: the BM25 files and the sentence vectors.
+    gen = live.removeprefix(f"{COLLECTION}__")
+    root = tmp_path / "data" / "index"
+    local = {
+        "/".join(p.relative_to(root).parts[:3]).split(".sqlite3")[0]
+        for p in root.rglob("*")
+        if p.is_file() and p.name != ".lock"
+    }
+    assert local == {f"published/{gen}/bm25", "sentence_vectors"}
 
 
 def test_two_processes_see_the_same_index(chroma_server, tmp_path, embedder):
@@ -278,7 +285,7 @@ def test_changed_page_replaces_the_answer_and_old_generations_go(chroma_server, 
     assert {d.metadata["page_id"] for d in index.documents()} == {"001_3189914d5f52dce4"}
     third = index.current_generation()
     state = _server_state(chroma_server)
-    live = {f"{COLLECTION}__{gen}{part}" for gen in (second, third) for part in ("", "__sentences")}
+    live = {f"{COLLECTION}__{gen}" for gen in (second, third)}
     assert set(state) == {META, *live}  # the killed ingest's and the oldest collections are gone
     gens = {json.loads(row[2]).get("gen") for row in state[META]} - {None}
     assert gens == {second, third}
@@ -364,3 +371,97 @@ def test_answer_says_temporarily_unavailable_while_the_server_is_down(
     chroma_server.start()
     reply = bot.answer("Is Botox permanent?")
     assert reply.kind == "answer" and reply.citations
+
+
+def test_a_replica_reads_only_what_a_question_needs_from_the_server(
+    chroma_server, tmp_path, embedder, monkeypatch
+):
+    from chromadb.api.fastapi import FastAPI
+
+    from bot.chain import Bot
+    from bot.settings import Settings
+    from vectorstore.lexical import LexicalIndex
+
+    assert _index(chroma_server, tmp_path, embedder).sync([SEEDS]).ok
+    requests: list[tuple[str, dict]] = []
+    original = FastAPI._make_request
+
+    def spy(self, method, path, **kwargs):
+        requests.append((path, kwargs.get("json") or {}))
+        return original(self, method, path, **kwargs)
+
+    monkeypatch.setattr(FastAPI, "_make_request", spy)
+    monkeypatch.setattr(LexicalIndex, "build", None)  # a BM25 build would fail: it is published
+    settings = Settings.load(env={}, data_dir=tmp_path / "unused")
+    replica = Index(tmp_path / "unused", embedder=embedder, store=_store(chroma_server))
+    reply = Bot(settings, index=replica).answer("How long does Botox last?")
+    assert reply.kind == "answer" and reply.citations
+    reads = [body for path, body in requests if path.endswith("/get")]
+    assert reads and all(body.get("ids") for body in reads)  # by id: never a whole collection
+    assert any(path.endswith("/query") for path, _ in requests)  # dense search is Chroma's HNSW
+    # The sentences of the candidate chunks came from the published file: none was embedded.
+    assert replica.sentence_vectors(["Botox is not permanent and will last 2-4 months."])
+
+
+def test_a_replica_without_the_shared_folder_still_answers(chroma_server, tmp_path, embedder):
+    from bot.chain import Bot
+    from bot.settings import Settings
+
+    assert _index(chroma_server, tmp_path, embedder).sync([SEEDS]).ok
+    elsewhere = tmp_path / "not-shared"
+    settings = Settings.load(env={}, data_dir=elsewhere)
+    replica = Index(elsewhere, embedder=embedder, store=_store(chroma_server))
+    reply = Bot(settings, index=replica).answer("How long does Botox last?")
+    assert reply.kind == "answer" and reply.citations  # BM25 built in memory, sentences embedded
+
+
+def _app(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py"), "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _ask(port: int, question: str, deadline: float) -> dict:
+    body = json.dumps({"question": question}).encode()
+    while True:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/ask",
+            data=body,
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=120) as got:
+                return json.load(got)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_two_app_replicas_share_one_server_and_the_published_files(chroma_server, tmp_path):
+    env = {**_env(chroma_server, tmp_path), "GRADIO_ANALYTICS_ENABLED": "False"}
+    run = _cli("ingest", env=env)
+    assert run.returncode == 0, run.stderr
+    ports = [_free_port(), _free_port()]
+    logs = [tmp_path / f"replica-{n}.log" for n in range(2)]
+    apps = [_app(env, port, log) for port, log in zip(ports, logs, strict=True)]
+    try:
+        deadline = time.monotonic() + 300
+        replies = [_ask(port, "How long does Botox last?", deadline) for port in ports]
+    finally:
+        for app in apps:
+            app.terminate()
+        for app in apps:
+            app.wait(timeout=30)
+    assert [r["kind"] for r in replies] == ["answer", "answer"]
+    assert replies[0]["text"] == replies[1]["text"] and replies[0]["citations"]
+    for log in logs:
+        text = log.read_text(errors="replace")
+        assert "building it in memory" not in text and "in memory" not in text, text[-2000:]
+    assert "nothing written" in run.stdout or "15 added" in run.stdout

@@ -31,7 +31,7 @@ def retriever(seed_index, embedder):
     return HybridRetriever(index=seed_index, embed_query=embedder.embed_query, per_page=100)
 
 
-def test_exact_dense_scores_match_the_index(retriever, seed_index):
+def test_dense_scores_match_the_index(retriever, seed_index):
     docs = retriever.invoke("Is Botox permanent?")
     chroma = {d.id: s for d, s in seed_index.search("Is Botox permanent?", k=20)}
     assert len(docs) == retriever.k

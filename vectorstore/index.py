@@ -125,6 +125,7 @@ class Index(IndexReading):
         self._reader_generation: str | None = None
         self._parts: list[Part] | None = None
         self._parts_generation: str | None = None
+        self._parts_checked = 0.0  # when the live generation was last looked up
         self._records: OrderedDict[str, tuple[Document, np.ndarray]] = OrderedDict()
         self._records_lock = threading.Lock()
         self._sentences: SentenceVectors | None = None

@@ -10,6 +10,7 @@ chunks are fetched by id (a bounded LRU cache), sentence vectors by text from th
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -39,7 +40,12 @@ class IndexReading:
     def parts(self) -> list[Part]:
         """The live generation as parts, opened once per generation: one for a full generation
         (its chunk collection and its BM25), two for a delta (its base, hiding the ids the delta
-        removed or replaced, then the delta's own chunks); see parts.py for how they are read."""
+        removed or replaced, then the delta's own chunks); see parts.py for how they are read.
+        A store whose pointer is a network call (`pointer_ttl`) is asked again at most that
+        often."""
+        ttl = getattr(self.store, "pointer_ttl", 0.0)
+        if ttl and self._parts is not None and time.monotonic() - self._parts_checked < ttl:
+            return self._parts
         gen = self.current_generation()
         if gen is None:
             self.manifest()  # raises IndexMissingError with the message
@@ -63,6 +69,7 @@ class IndexReading:
                 self._parts_generation = gen
                 with self._records_lock:
                     self._records.clear()
+            self._parts_checked = time.monotonic()
             return self._parts
 
     def _part(
@@ -100,9 +107,8 @@ class IndexReading:
 
     def dense_search(self, vectors: list[np.ndarray], k: int) -> list[tuple[str, float]]:
         """Chunk ids with their mean cosine over the query vectors, best first: HNSW candidates
-        (k per vector and part) rescored with the stored chunk vectors."""
-        parts = self.parts()
-        records = self.chunk_records(nearest(parts, vectors, k))
+        (k per vector and part) rescored with the stored chunk vectors (which are cached)."""
+        records = self.chunk_records(nearest(self.parts(), vectors, k))
         scored = [
             (cid, float(np.mean([vector @ v for v in vectors])))
             for cid, (_, vector) in records.items()
@@ -123,13 +129,17 @@ class IndexReading:
             for i in out:
                 self._records.move_to_end(i)
         got = fetch_records(parts, [i for i in wanted if i not in out])
-        with self._records_lock:
-            for cid, record in got.items():
-                self._records[cid] = record
-            while len(self._records) > self.record_cache:
-                self._records.popitem(last=False)
+        self._remember(got)
         out.update(got)
         return {i: out[i] for i in wanted if i in out}
+
+    def _remember(self, records: dict[str, tuple[Document, np.ndarray]]) -> None:
+        with self._records_lock:
+            for cid, record in records.items():
+                self._records[cid] = record
+                self._records.move_to_end(cid)
+            while len(self._records) > self.record_cache:
+                self._records.popitem(last=False)
 
     def sentence_vectors(self, texts: Iterable[str]) -> dict[str, np.ndarray]:
         """The stored vectors of these sentence texts (texts without one are left out)."""

@@ -74,6 +74,8 @@ class _Guarded:
 class ChromaServerStore:
     """Generations of the answer collection on a Chroma server, switched by a pointer record."""
 
+    pointer_ttl = 1.0  # seconds a reader may keep using the live generation it looked up
+
     def __init__(
         self,
         host: str,

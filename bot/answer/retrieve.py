@@ -21,6 +21,7 @@ BENCHMARKS.md); the defaults were chosen on a MedQuAD dev sample disjoint from t
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
@@ -36,6 +37,17 @@ from vectorstore.index import Index
 from vectorstore.sentences import split_sentences
 
 SUBJECT_MAX_WORDS = 12  # a first line this short, followed by more lines, is a subject line
+CACHED_CHUNKS = 20_000  # candidate chunks whose sentences are remembered (splitting is slow)
+
+
+@functools.lru_cache(maxsize=CACHED_CHUNKS)
+def _sentences(text: str) -> tuple[str, ...]:
+    return tuple(split_sentences(text))
+
+
+@functools.lru_cache(maxsize=8 * CACHED_CHUNKS)
+def _quotable(sentence: str) -> bool:
+    return quotable(sentence)
 
 
 def question_focus(text: str) -> str | None:
@@ -80,34 +92,39 @@ class HybridRetriever(BaseRetriever):
         candidate (None otherwise). Called for every sentence the composer and the verifier
         score, so it reads no store: a text's vector depends only on the model, which the
         manifest pins, so a vector from the previous generation is still that text's vector."""
-        with self._lock:
-            vector = self._known.get(sentence)
+        known, lock = self._known, self._lock
+        with lock:
+            vector = known.get(sentence)
             if vector is not None:
-                self._known.move_to_end(sentence)
-        return None if vector is None else vector.tolist()
+                known.move_to_end(sentence)
+        return None if vector is None or not _quotable(sentence) else vector.tolist()
 
     def _sentence_scores(
         self, docs: dict[str, Document], vectors: list[np.ndarray]
     ) -> dict[str, float]:
         """For each chunk, the best cosine of one of its quotable sentences (averaged over the
-        query vectors, like the chunk cosine); the vectors are remembered for sentence_vector."""
-        sentences = {
-            cid: [t for t in split_sentences(doc.page_content) if quotable(t)]
-            for cid, doc in docs.items()
-        }
+        query vectors, like the chunk cosine); the vectors are remembered for sentence_vector.
+        Sentences are tried best first, so usually one quotable check is made per chunk."""
+        sentences = {cid: _sentences(doc.page_content) for cid, doc in docs.items()}
         stored = self.index.sentence_vectors(t for texts in sentences.values() for t in texts)
+        known, limit = self._known, self.known_sentences
         with self._lock:
             for text, vector in stored.items():
-                self._known[text] = vector
-                self._known.move_to_end(text)
-            while len(self._known) > self.known_sentences:
-                self._known.popitem(last=False)
+                known[text] = vector
+                known.move_to_end(text)
+            while len(known) > limit:
+                known.popitem(last=False)
         out: dict[str, float] = {}
         for cid, texts in sentences.items():
-            mine = [stored[t] for t in texts if t in stored]
-            if mine:
-                matrix = np.vstack(mine)
-                out[cid] = float(np.mean([matrix @ v for v in vectors], axis=0).max())
+            mine = [t for t in texts if t in stored]
+            if not mine:
+                continue
+            matrix = np.vstack([stored[t] for t in mine])
+            sims = np.mean([matrix @ v for v in vectors], axis=0)
+            for i in np.argsort(-sims, kind="stable"):
+                if _quotable(mine[i]):
+                    out[cid] = float(sims[i])
+                    break
         return out
 
     def _query_vectors(self, query: str) -> list[np.ndarray]:
