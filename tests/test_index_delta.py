@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import numpy as np
+import pytest
 from langchain_core.documents import Document
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SEEDS
 from vectorstore.delta import chunk_ids
 from vectorstore.index import Index
 from vectorstore.lexical import LexicalIndex
@@ -295,3 +297,35 @@ def _bm25(lexical: LexicalIndex, query: str) -> np.ndarray:
         [query], update_vocab=False, return_as="ids", show_progress=False
     )[0]
     return np.asarray(lexical.model.get_scores_from_ids(ids))
+
+
+def test_retrieval_over_a_delta_finds_its_page_as_the_full_index_does(
+    tmp_path, embedder, seed_index
+):
+    from bot.answer.retrieve import HybridRetriever
+
+    pages = sorted(SEEDS.glob("*.txt"))
+    src = tmp_path / "pages"
+    src.mkdir()
+    shutil.copy(pages[0], src)
+    index = Index(tmp_path / "data", embedder=embedder, delta_share=1.0)
+    index.sync([src])
+    shutil.copy(pages[1], src)
+    assert index.sync([src]).delta
+    question = "Are Botox side effects like a droopy eyelid permanent?"
+    on_delta = HybridRetriever(index=index, embed_query=embedder.embed_query, per_page=100)
+    on_full = HybridRetriever(index=seed_index, embed_query=embedder.embed_query, per_page=100)
+
+    def key(doc: Document) -> tuple[str, int]:  # ids hash the source path too
+        return doc.metadata["answer_id"], doc.metadata["chunk_index"]
+
+    got = {key(d): d for d in on_delta.invoke(question)}
+    want = {key(d): d for d in on_full.invoke(question)}
+    from_delta = {k for k, d in got.items() if d.metadata["page_id"] == pages[1].stem}
+    assert from_delta and from_delta <= set(want)  # the added page's chunks are found
+    for k in from_delta:  # with the same text, doctor and vectors as in the full index
+        assert got[k].page_content == want[k].page_content
+        assert got[k].metadata.get("doctor") == want[k].metadata.get("doctor")
+        assert got[k].metadata["chunk_score"] == pytest.approx(
+            want[k].metadata["chunk_score"], abs=1e-4
+        )
