@@ -390,6 +390,12 @@ class Index(IndexReading):
                     if progress:
                         progress(done, len(to_add))
             manifest = replace(manifest, sentences=sentence_file.count())
+            if plan.delta and writer.count() != len(plan.delta.own):
+                raise RuntimeError(
+                    f"the delta {new_gen} holds {writer.count()} chunks, not the "
+                    f"{len(plan.delta.own)} it should: nothing was switched; run "
+                    "`python -m bot ingest --rebuild` if this repeats"
+                )
             if plan.delta:  # first: a delta's catalog is written as its difference from the base
                 self.store.write_delta(new_gen, plan.delta)
             self.store.write_catalog(new_gen, {"files": files_after})
