@@ -1,8 +1,9 @@
 """Turn answers into chunks: the doctor's own words, split at sentence boundaries when long.
 
-Each chunk is stored with its sentences as records of their own (`record: "sentence"`), each with
-its own vector: retrieval can then find the one sentence that answers a question inside a long
-answer, and the composer and the citation check read sentence vectors instead of embedding them.
+Each chunk's sentences (`split_sentences` of its text) are embedded on their own and their vectors
+kept by text in the sentence vector file: retrieval can then find the one sentence that answers a
+question inside a long answer, and the composer and the citation check read sentence vectors
+instead of embedding them.
 """
 
 from __future__ import annotations

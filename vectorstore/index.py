@@ -59,7 +59,7 @@ class SyncReport:
     removed: int = 0
     unchanged: int = 0
     embedded: int = 0  # chunks
-    sentences: int = 0  # sentence records embedded with them
+    sentences: int = 0  # distinct sentences embedded (those the sentence file lacked)
     files: int = 0
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # signs that a page was mis-parsed

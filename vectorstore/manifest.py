@@ -22,7 +22,7 @@ class Manifest:
     chunks: int
     answers: int
     files: int
-    sentences: int = 0
+    sentences: int = 0  # format 3: distinct sentence vectors in the file (2: sentence records)
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     def to_json(self) -> str:
