@@ -206,7 +206,8 @@ def main() -> int:
                 "sentence vector file. The copy path writes a whole generation (every chunk with "
                 "its vector and HNSW, the full catalog, BM25 rebuilt over every chunk). The fold "
                 "row is that copy paid once when a delta passes `BOT_DELTA_SHARE` of its base "
-                "(10% by default, about 2,700 chunks here). The first search opens the new "
+                f"(10% by default, {int(0.1 * manifest.chunks):,} chunks here). The first search "
+                "opens the new "
                 "generation's parts (its base's collection and BM25 too, memory-mapped).",
             ]
         )
