@@ -55,7 +55,9 @@ def print_sync_report(report: SyncReport, prefix: str = "") -> None:
         f"{prefix}{report.files} files: {report.added} added, {report.updated} updated, "
         f"{report.removed} removed, {report.unchanged} unchanged answers; "
         f"{report.embedded} chunks embedded (and {report.sentences} new sentences) in "
-        f"{report.seconds:.1f}s" + ("" if report.wrote else " (index unchanged, nothing written)"),
+        f"{report.seconds:.1f}s"
+        + (" (written as a delta: no copy of the index)" if report.delta else "")
+        + ("" if report.wrote else " (index unchanged, nothing written)"),
         flush=True,
     )
 

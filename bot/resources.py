@@ -31,4 +31,5 @@ def open_index(settings: Settings, *, embedder: Embedder | None = None, **option
     options.setdefault("ef_search", settings.ef_search)
     options.setdefault("ef_construction", settings.ef_construction)
     options.setdefault("max_neighbors", settings.max_neighbors)
+    options.setdefault("delta_share", settings.delta_share)
     return Index(settings.data_dir, embedder=embedder or shared_embedder(), **options)

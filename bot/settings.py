@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from vectorstore.delta import DELTA_SHARE
 from vectorstore.errors import SettingsError
 from vectorstore.hnsw import EF_CONSTRUCTION, EF_SEARCH, MAX_NEIGHBORS
 
@@ -39,6 +40,11 @@ DOCS = {
     "max_neighbors": (
         "BOT_HNSW_MAX_NEIGHBORS",
         f"HNSW links per chunk of collections an ingest creates (default {MAX_NEIGHBORS})",
+    ),
+    "delta_share": (
+        "BOT_DELTA_SHARE",
+        "share of the index a small update may write as a delta before an ingest writes a full "
+        f"generation (default {DELTA_SHARE})",
     ),
     "backend": ("BOT_BACKEND", "answer composer: extractive (default) or a generative backend"),
     "llm_base_url": ("BOT_LLM_BASE_URL", "OpenAI-compatible endpoint for the `openai` backend"),
@@ -88,6 +94,7 @@ class Settings:
     ef_search: int = EF_SEARCH
     ef_construction: int = EF_CONSTRUCTION
     max_neighbors: int = MAX_NEIGHBORS
+    delta_share: float = DELTA_SHARE
     backend: str = "extractive"
     llm_base_url: str | None = None
     llm_model: str = "local"

@@ -6,9 +6,11 @@ holds a Chroma store (one collection of chunks, searched by Chroma's HNSW), `man
 (see lexical.py), written before the generation goes live. Every chunk's sentences have their
 own vectors, kept by text in `sentence_vectors.sqlite3` beside the generations and shared by all
 of them (see sentence_vectors.py): a chunk's sentences are `split_sentences(chunk text)`.
-An ingest that changes anything writes a new generation (a copy of the live one, then the
-changes) and only then points `CURRENT` at it, so a failed or killed ingest leaves the previous
-index untouched and queryable. Reading goes through the primitives below (`dense_search`,
+An ingest that changes anything writes a new generation and only then points `CURRENT` at it,
+so a failed or killed ingest leaves the previous index untouched and queryable. A small change is
+written as a delta over the live generation's base (see delta.py: only the changed chunks, no
+copy of the index), read as two parts; a large one, or one that would grow the delta past
+`delta_share` of its base, as a full generation (a copy of the live one, then the changes). Reading goes through the primitives below (`dense_search`,
 `lexical`, `chunk_records`, `sentence_vectors`, ...) over `parts()`; nothing loads every chunk.
 """
 
@@ -29,10 +31,12 @@ from langchain_core.documents import Document
 from vectorstore.chunking import MAX_WORDS, Chunk, chunk_page
 from vectorstore.convert import copy_chunks, move_sentence_vectors
 from vectorstore.corpus import file_digest, find_files, kind_of, read_file
+from vectorstore.delta import DELTA_SHARE, Delta, Plan, plan_update
 from vectorstore.embeddings import Embedder
 from vectorstore.errors import IndexMismatchError, IndexMissingError, InputFileError
 from vectorstore.hnsw import EF_CONSTRUCTION, EF_SEARCH, MAX_NEIGHBORS
 from vectorstore.lexical import LexicalIndex, lexical_stamp
+from vectorstore.lexical_delta import build_delta, corpus_stats, read_base_stats, write_stats
 from vectorstore.manifest import FORMAT_VERSION, Manifest
 from vectorstore.parts import (
     Part,
@@ -61,6 +65,7 @@ class SyncReport:
     warnings: list[str] = field(default_factory=list)  # signs that a page was mis-parsed
     notes: list[str] = field(default_factory=list)  # information: pages saved only partly
     wrote: bool = False
+    delta: bool = False  # the generation written is a delta over its base (no copy)
     seconds: float = 0.0
 
     @property
@@ -91,13 +96,17 @@ class Index(IndexReading):
         max_neighbors: int = MAX_NEIGHBORS,
         record_cache: int = RECORD_CACHE,
         sentence_cache: int = CACHE_VECTORS,
+        delta_share: float = DELTA_SHARE,
     ) -> None:
+        if delta_share < 0:
+            raise ValueError(f"delta_share must be 0 or more, not {delta_share!r}")
         for name, value in (("ef_search", ef_search), ("ef_construction", ef_construction)):
             if value < 1:
                 raise ValueError(f"{name} must be 1 or more, not {value}")
         if max_neighbors < 2:
             raise ValueError(f"max_neighbors must be 2 or more, not {max_neighbors}")
         self.root = Path(data_dir) / "index"
+        self.delta_share = delta_share
         self.embedder = embedder or Embedder()
         self.store = store or ChromaStore(self.root, COLLECTION)
         self.question_context = question_context
@@ -176,13 +185,27 @@ class Index(IndexReading):
             )
         return manifest
 
-    def _write_lexical(self, gen: str, manifest: Manifest) -> None:
+    def _write_lexical(self, gen: str, manifest: Manifest, delta: Delta | None = None) -> None:
+        """Save the BM25 index of a generation's own chunks: a full generation's with its corpus
+        statistics (what a delta is scored with), a delta's scored with its base's."""
         folder = self.lexical_folder(gen)
         docs = self.store.all_documents(gen)
         shutil.rmtree(folder, ignore_errors=True)  # the copy of the previous generation's
+        if not docs:  # bm25s cannot index nothing; an empty index is built at question time
+            return
+        if delta is not None:
+            stamp = lexical_stamp(delta.own_hash(), len(delta.own), self.question_context)
+            stats = self._base_stats(delta.base)
+            build_delta(docs, self.question_context, stats).save(folder, stamp)
+            return
         stamp = lexical_stamp(manifest.corpus_hash, manifest.chunks, manifest.question_context)
-        if docs:  # bm25s cannot index nothing; an empty index is built at question time
-            LexicalIndex.build(docs, self.question_context).save(folder, stamp)
+        lexical = LexicalIndex.build(docs, self.question_context)
+        lexical.save(folder, stamp)
+        write_stats(folder, corpus_stats(lexical))
+
+    def _base_stats(self, gen: str) -> dict | None:
+        """The BM25 corpus statistics a full generation saved (None: it can take no delta)."""
+        return read_base_stats(self.lexical_folder(gen))
 
     def _prune_published(self, keep: str) -> None:
         """Drop published BM25 folders of generations older than the one before `keep`."""
@@ -324,14 +347,24 @@ class Index(IndexReading):
                 f"{move_sentence_vectors(self.store, gen, sentence_file)} stored sentence "
                 "vectors into the sentence vector file (nothing embedded again)"
             )
+        plan = plan_update(
+            self.store,
+            gen,
+            files_after,
+            share=0.0 if convert else self.delta_share,
+            can_base=lambda g: self._base_stats(g) is not None,
+        )
+        to_add = [c for c in to_add if c.id not in plan.skip]  # the base still shows these
         # A conversion copies the chunk records into a fresh collection (today's HNSW settings,
         # and no old sentence collection's files left behind).
-        new_gen = self.store.begin_generation(copy_from=None if convert else gen)
+        new_gen = self.store.begin_generation(copy_from=None if convert else plan.copy_from)
         try:
             writer = self.store.open_collection(new_gen)
             if convert:
                 copy_chunks(self.store, gen, writer)
-            removed = sorted(to_remove)
+            if plan.fold:
+                self._fold(plan, writer)
+            removed = sorted(to_remove | (plan.fold[1].hidden if plan.fold else set()))
             for start in range(0, len(removed), 500):
                 writer.delete(ids=removed[start : start + 500])
             if to_add:
@@ -357,15 +390,30 @@ class Index(IndexReading):
                     if progress:
                         progress(done, len(to_add))
             manifest = replace(manifest, sentences=sentence_file.count())
+            if plan.delta and writer.count() != len(plan.delta.own):
+                raise RuntimeError(
+                    f"the delta {new_gen} holds {writer.count()} chunks, not the "
+                    f"{len(plan.delta.own)} it should: nothing was switched; run "
+                    "`python -m bot ingest --rebuild` if this repeats"
+                )
+            if plan.delta:  # first: a delta's catalog is written as its difference from the base
+                self.store.write_delta(new_gen, plan.delta)
             self.store.write_catalog(new_gen, {"files": files_after})
-            self._write_lexical(new_gen, manifest)
+            self._write_lexical(new_gen, manifest, plan.delta)
             self.store.write_manifest(new_gen, manifest)
             self.store.commit_generation(new_gen)
         except BaseException:
             self.store.abort_generation(new_gen)
             raise
         report.wrote = True
+        report.delta = plan.delta is not None
         self._prune_published(new_gen)
         with self._reader_lock:
             self._reader = None
             self._parts = None
+
+    def _fold(self, plan: Plan, writer) -> None:
+        """Copy the live delta's chunk records (with their vectors) into a copy of its base."""
+        for ids, texts, metas, vectors in self.store.record_pages(plan.fold[0]):
+            if ids:
+                writer.upsert(ids=ids, embeddings=vectors, documents=texts, metadatas=metas)

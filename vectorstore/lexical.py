@@ -69,6 +69,8 @@ def lexical_stamp(corpus_hash: str, chunks: int, question_context: bool) -> dict
 class LexicalIndex:
     """A bm25s model, its tokenizer, the chunk ids in row order (sorted) and stem chunk counts."""
 
+    avg_len = 0.0  # mean tokens per chunk, known when built (a delta is scored with it)
+
     def __init__(self, model, tokenizer, ids: np.ndarray, df: np.ndarray) -> None:
         self.model = model
         self.tokenizer = tokenizer
@@ -89,7 +91,9 @@ class LexicalIndex:
         # Corpus statistics for the question focus: in how many chunks each stem occurs.
         df = np.diff(np.asarray(model.scores["indptr"])) if docs else np.zeros(0, dtype=np.int64)
         table = np.array([d.id.encode() for d in docs], dtype=bytes)
-        return cls(model, tokenizer, table, df)
+        built = cls(model, tokenizer, table, df)
+        built.avg_len = float(np.mean([len(t) for t in ids])) if docs else 0.0
+        return built
 
     def __len__(self) -> int:
         return len(self.ids)

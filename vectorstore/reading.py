@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 from langchain_core.documents import Document
 
-from vectorstore.lexical import LEXICAL_FOLDER, lexical_stamp, open_lexical
+from vectorstore.lexical import LEXICAL_FOLDER, LexicalIndex, lexical_stamp, open_lexical
+from vectorstore.lexical_delta import build_delta
 from vectorstore.parts import (
     Part,
     chunk_count,
@@ -27,6 +28,7 @@ from vectorstore.parts import (
     nearest,
 )
 from vectorstore.sentence_vectors import SENTENCE_VECTORS_FILE, SentenceVectors
+from vectorstore.store import collection_documents
 
 PUBLISHED = "published"  # a Chroma server's generations' local files (BM25), on a shared volume
 
@@ -36,9 +38,11 @@ class IndexReading:
 
     # ----- reading -----------------------------------------------------------------------
     def parts(self) -> list[Part]:
-        """The live generation as parts (one today: its chunk collection and its BM25), opened
-        once per generation; see parts.py for how several parts are read. A store whose pointer
-        is a network call (`pointer_ttl`) is asked again at most that often."""
+        """The live generation as parts, opened once per generation: one for a full generation
+        (its chunk collection and its BM25), two for a delta (its base, hiding the ids the delta
+        removed or replaced, then the delta's own chunks); see parts.py for how they are read.
+        A store whose pointer is a network call (`pointer_ttl`) is asked again at most that
+        often."""
         ttl = getattr(self.store, "pointer_ttl", 0.0)
         if ttl and self._parts is not None and time.monotonic() - self._parts_checked < ttl:
             return self._parts
@@ -48,20 +52,49 @@ class IndexReading:
         with self._reader_lock:
             if self._parts is None or gen != self._parts_generation:
                 manifest = self.check_compatible()
-                collection = self.store.open_collection(gen)
-                self._tune(collection)
-                stamp = lexical_stamp(
-                    manifest.corpus_hash, manifest.chunks, manifest.question_context
-                )
-                lexical = open_lexical(
-                    self.lexical_folder(gen), stamp, lambda: self.store.all_documents(gen)
-                )
-                self._parts = [Part(collection, lexical, frozenset())]
+                delta = self.store.read_delta(gen)
+                context = manifest.question_context
+                if delta is None:
+                    self._parts = [self._part(gen, manifest.corpus_hash, manifest.chunks, context)]
+                else:
+                    base = self.store.read_manifest(delta.base)
+                    self._parts = [
+                        self._part(
+                            delta.base, base.corpus_hash, base.chunks, context, delta.hidden
+                        ),
+                        self._part(
+                            gen, delta.own_hash(), len(delta.own), context, base_of=delta.base
+                        ),
+                    ]
                 self._parts_generation = gen
                 with self._records_lock:
                     self._records.clear()
             self._parts_checked = time.monotonic()
             return self._parts
+
+    def _part(
+        self,
+        gen: str,
+        corpus_hash: str,
+        chunks: int,
+        question_context: bool,
+        hidden: frozenset[str] = frozenset(),
+        base_of: str | None = None,
+    ) -> Part:
+        """One generation's collection and saved BM25 (built now if it is missing; a delta's
+        scored with the statistics of its base `base_of`)."""
+        collection = self.store.open_collection(gen)
+        self._tune(collection)
+        folder = self.lexical_folder(gen)
+        stamp = lexical_stamp(corpus_hash, chunks, question_context)
+        if base_of is None:
+            lexical = open_lexical(folder, stamp, lambda: self.store.all_documents(gen))
+        else:
+            lexical = LexicalIndex.load(folder, stamp)
+            docs = [] if lexical is not None else self.store.all_documents(gen)
+            if docs:
+                lexical = build_delta(docs, question_context, self._base_stats(base_of))
+        return Part(collection, lexical, hidden)
 
     def _tune(self, collection) -> None:
         """Set the collection's ef_search to this index's (it takes effect when HNSW loads)."""
@@ -160,11 +193,12 @@ class IndexReading:
 
     def documents(self) -> list[Document]:
         """Every chunk as a LangChain Document (id set), in id order (reads the whole index)."""
-        gen = self.current_generation()
-        if gen is None:
-            self.manifest()
-        self.check_compatible()
-        return self.store.all_documents(gen)
+        shown: dict[str, Document] = {}
+        for part in self.parts():  # a later part's chunk wins; hidden ones are left out
+            for doc in collection_documents(part.collection, self.store.max_batch()):
+                if doc.id not in part.hidden:
+                    shown[doc.id] = doc
+        return [shown[i] for i in sorted(shown)]
 
     def lexical_folder(self, gen: str | None) -> Path | None:
         """Where a generation's BM25 index is saved: in its folder, or for a Chroma server's

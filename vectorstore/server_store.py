@@ -327,6 +327,16 @@ class ChromaServerStore:
         with self._reachable():
             self._records.write_catalog(gen, catalog)
 
+    # ----- deltas ------------------------------------------------------------------------
+    def supports_deltas(self) -> bool:
+        """False: every update here writes a full generation (a copy of the live collection on
+        the server, then the change), since a delta's BM25 index needs a local folder."""
+        return False
+
+    def read_delta(self, gen: str) -> None:
+        """None: no generation on a server is a delta."""
+        return None
+
     def generation_folder(self, gen: str) -> None:
         """None: a server's generations have no local folder (the index publishes their BM25
         files in the shared data folder instead, see Index.lexical_folder)."""

@@ -13,11 +13,13 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 
+from vectorstore.delta import DELTA_FILE, Delta, delta_json, read_delta
 from vectorstore.errors import IndexMissingError
 from vectorstore.manifest import Manifest
 
 _GEN_PREFIX = "gen-"
-_KEEP = 2  # the live generation and the one before (a running app may still be reading it)
+_KEEP = 2  # the live generation and the one before (a running app may still be reading it),
+# with the bases of those that are deltas
 SENTENCES = "sentences"  # format 2 only: a collection of every chunk's sentences
 PARTS = ("",)  # a generation's collections: its chunks
 LEGACY_PARTS = (SENTENCES,)  # collections older formats had, dropped with their generation
@@ -141,7 +143,9 @@ class ChromaStore:
 
     def _prune(self, keep: str) -> None:
         gens = sorted(p.name for p in self.root.glob(f"{_GEN_PREFIX}*") if p.is_dir())
-        for old in [g for g in gens if g != keep][: max(0, len(gens) - _KEEP)]:
+        kept = {keep, *[g for g in gens if g != keep][-(_KEEP - 1) :]}
+        kept |= {d.base for d in map(self.read_delta, list(kept)) if d is not None}
+        for old in [g for g in gens if g not in kept]:
             self._close(old)
             shutil.rmtree(self.root / old, ignore_errors=True)
         self._drop_partials()
@@ -152,6 +156,19 @@ class ChromaStore:
             gen = stale.name.removeprefix(".").removesuffix(".partial")
             self._close(gen)
             shutil.rmtree(stale, ignore_errors=True)
+
+    # ----- deltas ------------------------------------------------------------------------
+    def supports_deltas(self) -> bool:
+        """True: a generation here may be a delta over another one (see delta.py)."""
+        return True
+
+    def read_delta(self, gen: str) -> Delta | None:
+        """The delta record of a generation (its base and the base ids it hides), or None."""
+        return read_delta(self._path(gen))
+
+    def write_delta(self, gen: str, delta: Delta) -> None:
+        """Mark a generation as a delta over `delta.base`."""
+        _atomic_write(self._path(gen) / DELTA_FILE, delta_json(delta))
 
     # ----- files beside the store ----------------------------------------------------------
     def read_manifest(self, gen: str) -> Manifest:
@@ -169,10 +186,27 @@ class ChromaStore:
 
     def read_catalog(self, gen: str) -> dict:
         """Which chunk ids came from which file (and that file's digest)."""
-        return json.loads((self._path(gen) / "catalog.json").read_text("utf-8"))
+        data = json.loads((self._path(gen) / "catalog.json").read_text("utf-8"))
+        if "base" not in data:
+            return data
+        files = dict(self.read_catalog(data["base"])["files"])  # a delta's: what differs
+        for key in data["removed"]:
+            files.pop(key, None)
+        files.update(data["changed"])
+        return {"files": files}
 
     def write_catalog(self, gen: str, catalog: dict) -> None:
-        """Write a generation's catalog."""
+        """Write a generation's catalog; a delta's holds only the files whose entries differ
+        from its base's (written after its delta record), so it grows with the change."""
+        delta = self.read_delta(gen)
+        if delta is not None:
+            base = self.read_catalog(delta.base)["files"]
+            files = catalog["files"]
+            catalog = {
+                "base": delta.base,
+                "changed": {k: v for k, v in files.items() if base.get(k) != v},
+                "removed": sorted(set(base) - set(files)),
+            }
         _atomic_write(self._path(gen) / "catalog.json", json.dumps(catalog, sort_keys=True))
 
     # ----- Chroma ------------------------------------------------------------------------
