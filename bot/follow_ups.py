@@ -8,14 +8,15 @@ import numpy as np
 from langchain_core.documents import Document
 
 from bot.answer.rewrite import normalise_history
-from vectorstore.index import Index
+from vectorstore.index import Index, page_question
 
 CANDIDATES = 30  # nearest chunks whose pages' questions are considered
 CLOSE = 0.4  # a page question this close (cosine) to the patient's is on the same subject
 SAME = 0.9  # ... and this close is the same question: not suggested again
 LIMIT = 3
-# Page questions embedded per reply, from the nearest chunks' pages first: each costs an embedding
-# (a few ms on a CPU core), and at MedQuAD scale 30 distinct ones made follow-ups 70 ms a reply.
+# Page questions compared per reply, from the nearest chunks' pages first. Their vectors are
+# stored at ingest with the sentences' (vectorstore/sentence_vectors.py); one the file lacks (an
+# index built before that) costs an embedding, a few ms on a CPU core.
 TITLES = 8
 
 
@@ -53,14 +54,20 @@ class FollowUps:
             docs = [doc for doc, _ in self.index.search_by_vector(list(query), k=CANDIDATES)]
         titles: dict[str, None] = {}
         for doc in docs:
-            title = " ".join(str(doc.metadata.get("page_title") or "").split())
+            title = page_question(doc.metadata.get("page_title"))
             if title and _plain(title) not in asked:
                 titles[title] = None
             if len(titles) >= TITLES:
                 break
         if not titles:
             return ()
-        vectors = np.asarray(self.embed([question, *titles]), dtype=np.float32)
+        stored = self.index.sentence_vectors(list(titles))
+        fresh = [t for t in titles if t not in stored]
+        embedded = dict(zip([question, *fresh], self.embed([question, *fresh]), strict=True))
+        vectors = np.asarray(
+            [embedded[question], *(stored.get(t, embedded.get(t)) for t in titles)],
+            dtype=np.float32,
+        )
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True).clip(min=1e-12)
         closeness = vectors[1:] @ vectors[0]
         ranked = sorted(zip(closeness.tolist(), titles, strict=True), key=lambda p: -p[0])

@@ -74,6 +74,17 @@ class SyncReport:
         return not self.errors
 
 
+def page_question(title: str) -> str:
+    """A page's question as suggested follow-ups show it: its title, whitespace collapsed."""
+    return " ".join(str(title or "").split())
+
+
+def page_questions(chunks: list[Chunk]) -> list[str]:
+    """The distinct page questions of these chunks."""
+    found = (page_question(c.metadata.get("page_title")) for c in chunks)
+    return list(dict.fromkeys(t for t in found if t))
+
+
 def under(path: str, roots: list[Path]) -> bool:
     """True when the path is one of the roots or inside one of them."""
     p = Path(path)
@@ -373,8 +384,12 @@ class Index(IndexReading):
                 for start in range(0, len(to_add), 512):
                     part = to_add[start : start + 512]
                     vectors = self.embedder.embed([c.embed_text for c in part])
-                    # Only sentences no earlier ingest embedded: the file is keyed by text.
-                    new = sentence_file.missing(s.text for c in part for s in c.sentences())
+                    # Only sentences no earlier ingest embedded: the file is keyed by text. The
+                    # page questions go in too: suggested follow-ups compare them with the
+                    # patient's question (bot/follow_ups.py), and need not embed them then.
+                    new = sentence_file.missing(
+                        [s.text for c in part for s in c.sentences()] + page_questions(part)
+                    )
                     if new:
                         sentence_file.put_many(new, self._sentence_vectors(new))
                     for at in range(0, len(part), batch):
