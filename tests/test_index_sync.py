@@ -323,3 +323,17 @@ def test_a_sentence_shared_by_many_answers_is_embedded_once_and_stored_once(tmp_
     assert set(stored) == set(texts)
     own = np.asarray(embedder.embed([shared])[0])
     assert float(np.dot(stored[shared], own)) > 0.999
+
+
+def test_chunks_carry_their_sentence_spans_and_readers_slice_them(seed_index):
+    """Ingest stores where each sentence of a chunk lies, so a reader slices instead of splitting;
+    the slices are exactly what splitting gives."""
+    from vectorstore.sentences import chunk_sentences, sentence_spans, spanned_sentences
+
+    docs = seed_index.documents()
+    assert docs and all(d.metadata.get("sentence_spans") for d in docs)
+    for doc in docs:
+        assert list(chunk_sentences(doc)) == split_sentences(doc.page_content)
+    text = "Swelling lasts a week.\n• Ice helps.\nCall us if it gets worse."
+    assert spanned_sentences(text, sentence_spans(text)) == split_sentences(text)
+    assert spanned_sentences(text, "") == split_sentences(text)

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 
 from vectorstore.records import Answer, Page
-from vectorstore.sentences import split_sentences, word_count
+from vectorstore.sentences import sentence_spans, split_sentences, word_count
 
 MAX_WORDS = 180  # all-MiniLM-L6-v2 reads 256 word pieces; leave room for the question context
 
@@ -118,5 +118,8 @@ def chunk_page(
             ).hexdigest()[:16]
             chunk_id = f"{answer.answer_id}:{i}:{digest}"
             meta = {**meta, "content_hash": digest, "record": CHUNK}
+            spans = sentence_spans(piece)
+            if spans:  # the reader slices the chunk's sentences instead of splitting it
+                meta["sentence_spans"] = spans
             chunks.append(Chunk(chunk_id, piece, embed_text, meta))
     return chunks

@@ -11,6 +11,7 @@ again.
 from __future__ import annotations
 
 from vectorstore.sentence_vectors import SentenceVectors
+from vectorstore.sentences import sentence_spans
 from vectorstore.store import SENTENCES
 
 
@@ -26,10 +27,20 @@ def move_sentence_vectors(store, gen: str, target: SentenceVectors) -> int:
     return moved
 
 
+def _with_spans(metadata: dict | None, text: str) -> dict:
+    """A format-2 chunk's metadata with its sentence spans, as format 3 stores them."""
+    meta = dict(metadata or {})
+    spans = sentence_spans(text or "")
+    if spans and "sentence_spans" not in meta:
+        meta["sentence_spans"] = spans
+    return meta
+
+
 def copy_chunks(store, gen: str, target) -> int:
     """Add the chunk records of generation `gen` (with their vectors) to `target`; how many."""
     copied = 0
     for ids, texts, metadatas, vectors in store.record_pages(gen):
+        metadatas = [_with_spans(m, t) for m, t in zip(metadatas, texts, strict=True)]
         if ids:
             target.add(ids=ids, embeddings=vectors, documents=texts, metadatas=metadatas)
         copied += len(ids)

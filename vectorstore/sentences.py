@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 _ABBREVIATIONS = (
@@ -33,3 +34,40 @@ def split_sentences(text: str) -> list[str]:
 def word_count(text: str) -> int:
     """Number of whitespace-separated words."""
     return len(text.split())
+
+
+def sentence_spans(text: str) -> str:
+    """Where each of `split_sentences(text)` lies in the text, as "start end start end ..."
+    (stored with a chunk so that a reader slices its sentences instead of splitting it again);
+    "" when a sentence is not found verbatim (a reader then splits)."""
+    out: list[str] = []
+    at = 0
+    for sentence in split_sentences(text):
+        start = text.find(sentence, at)
+        if start < 0:
+            return ""
+        at = start + len(sentence)
+        out += [str(start), str(at)]
+    return " ".join(out)
+
+
+def spanned_sentences(text: str, spans: str | None) -> list[str]:
+    """The sentences of a text from its stored spans (see `sentence_spans`), else split now."""
+    if not spans:
+        return split_sentences(text)
+    bounds = [int(n) for n in spans.split()]
+    return [text[a:b] for a, b in zip(bounds[::2], bounds[1::2], strict=True)]
+
+
+@functools.lru_cache(maxsize=20_000)
+def _split_cached(text: str) -> tuple[str, ...]:
+    return tuple(split_sentences(text))
+
+
+def chunk_sentences(doc) -> tuple[str, ...]:
+    """A retrieved chunk's (a Document's) sentences: sliced by the spans ingest stored in its
+    metadata, else split now (remembered for the 20,000 texts split last)."""
+    spans = (doc.metadata or {}).get("sentence_spans")
+    if spans:
+        return tuple(spanned_sentences(doc.page_content, spans))
+    return _split_cached(doc.page_content)

@@ -24,7 +24,7 @@ from langchain_core.documents import Document
 from bot.answer.focus import Focus, focus_of, not_covered, said_stems
 from bot.answer.parts import question_parts
 from bot.answer.quotable import statement_like
-from vectorstore.sentences import split_sentences
+from vectorstore.sentences import chunk_sentences
 
 SUBJECT_WORDS = 5  # a focus of at most this many words is judged on the answers on its subject
 
@@ -60,9 +60,7 @@ def check_focus(
     focus = focus_of(question, *frequency, knows).spelled_as(texts, knows)
     judged = on_subject(docs, focus) if len(focus.weights) <= SUBJECT_WORDS else docs
     sentences = list(
-        dict.fromkeys(
-            s for d in judged for s in split_sentences(d.page_content) if statement_like(s)
-        )
+        dict.fromkeys(s for d in judged for s in chunk_sentences(d) if statement_like(s))
     )
     if not focus.weights or not sentences or not focus.uncovered(sentences):
         return focus, None

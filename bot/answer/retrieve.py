@@ -34,15 +34,10 @@ from pydantic import ConfigDict, PrivateAttr
 
 from bot.answer.quotable import quotable
 from vectorstore.index import Index
-from vectorstore.sentences import split_sentences
+from vectorstore.sentences import chunk_sentences, split_sentences
 
 SUBJECT_MAX_WORDS = 12  # a first line this short, followed by more lines, is a subject line
 CACHED_CHUNKS = 20_000  # candidate chunks whose sentences are remembered (splitting is slow)
-
-
-@functools.lru_cache(maxsize=CACHED_CHUNKS)
-def _sentences(text: str) -> tuple[str, ...]:
-    return tuple(split_sentences(text))
 
 
 @functools.lru_cache(maxsize=8 * CACHED_CHUNKS)
@@ -105,7 +100,7 @@ class HybridRetriever(BaseRetriever):
         """For each chunk, the best cosine of one of its quotable sentences (averaged over the
         query vectors, like the chunk cosine); the vectors are remembered for sentence_vector.
         Sentences are tried best first, so usually one quotable check is made per chunk."""
-        sentences = {cid: _sentences(doc.page_content) for cid, doc in docs.items()}
+        sentences = {cid: chunk_sentences(doc) for cid, doc in docs.items()}
         stored = self.index.sentence_vectors(t for texts in sentences.values() for t in texts)
         known, limit = self._known, self.known_sentences
         with self._lock:

@@ -15,7 +15,7 @@ from bot.answer.agreement import Candidate
 from bot.answer.answer_shape import has_shape
 from bot.answer.quotable import case_specific, statement_like
 from bot.words import content_words, stems
-from vectorstore.sentences import split_sentences, word_count
+from vectorstore.sentences import chunk_sentences, word_count
 
 DIRECT_LEXICAL_WEIGHT = 0.6  # the same, for choosing the statement that answers first
 SHAPE_WEIGHT = 0.25  # a sentence of the shape the question asks for (bot/answer/answer_shape.py)
@@ -56,7 +56,7 @@ def candidates(
     for rank, doc in enumerate(docs):
         aid = doc.metadata.get("answer_id", doc.id)
         offset = 100 * int(doc.metadata.get("chunk_index", 0) or 0)
-        for position, sentence in enumerate(split_sentences(doc.page_content)):
+        for position, sentence in enumerate(chunk_sentences(doc)):
             if not statement_like(sentence, max_words) or (aid, sentence) in seen:
                 continue
             seen.add((aid, sentence))
