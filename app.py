@@ -22,7 +22,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Sync the sources, build the app, listen; warm the models once the page can be served."""
+    """Sync the sources, warm the models while the app is built, listen."""
     import logging
 
     import uvicorn
@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.load(host=args.host, port=args.port, data_dir=args.data_dir)
         index = sync_sources(settings)
         bot = WarmingBot(Bot(settings, index=index))
+        bot.warm_now()  # beside the app's build, not after it
         app = build_app(bot)
     except BotError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -48,7 +49,6 @@ def main(argv: list[str] | None = None) -> int:
     # TrustedProxies middleware believes it only from BOT_TRUSTED_PROXIES.
     config = uvicorn.Config(app, host=settings.host, port=settings.port, proxy_headers=False)
     server = uvicorn.Server(config)
-    bot.warm_when_listening(server)
     print(f"serving on http://{settings.host}:{settings.port}/", flush=True)
     server.run()
     return 0

@@ -97,6 +97,14 @@ class WarmingBot:
         self.ready.wait()
         yield from self.bot.stream(question, history)
 
+    def warm_now(self) -> threading.Thread:
+        """Start the warm-up in a thread now, while the web app is still being built (importing
+        Gradio takes seconds of one core; opening the index and loading the models run beside
+        it on another), so the first answer is not seconds behind the first page."""
+        thread = threading.Thread(target=self.warm, name="warm-up", daemon=True)
+        thread.start()
+        return thread
+
     def warm_when_listening(self, server, *, poll: float = 0.05) -> threading.Thread:
         """Start the warm-up in a thread as soon as the uvicorn server accepts connections."""
 
