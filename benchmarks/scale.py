@@ -158,7 +158,13 @@ def child_ingest(data_dir: Path, corpus: Path, _questions: int) -> dict:
     report = index.sync([corpus])
     if report.errors:
         raise SystemExit(f"ingest failed: {report.errors[:3]}")
-    return {"chunks": index.manifest().chunks, "answers": report.added, "seconds": report.seconds}
+    manifest = index.manifest()
+    return {
+        "chunks": manifest.chunks,
+        "answers": report.added,
+        "seconds": report.seconds,
+        "format_version": manifest.format_version,
+    }
 
 
 def child_serve(data_dir: Path, _corpus: Path, questions: int) -> dict:
@@ -226,7 +232,9 @@ def _disk_mib(path: Path) -> float:
 
 
 def _commit() -> str:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+    )
     return done.stdout.strip() or "?"
 
 
@@ -258,6 +266,7 @@ def measure(size: int, work: Path, questions: int) -> dict:
         "serving_peak_rss_mib": serve["peak_rss_mib"],
         "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "commit": _commit(),
+        "format_version": ingest["format_version"],
         "load": round(os.getloadavg()[0], 1),
     }
 
@@ -267,7 +276,7 @@ def table(rows: list[dict]) -> str:
     lines = [
         "| chunks | answers | ingest s | chunks/s | ingest peak RSS MiB | disk MiB | cold start to "
         "first answer s | answer p50 / p95 ms | serving RSS MiB (peak) | answered | measured "
-        "(commit, load) |",
+        "(commit, index format, load) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in sorted(rows, key=lambda r: r["chunks"]):
@@ -276,7 +285,7 @@ def table(rows: list[dict]) -> str:
             f"| {r['ingest_peak_rss_mib']:.0f} | {r['disk_mib']:.0f} | {r['cold_start_s']:.1f} | "
             f"{r['answer_p50_ms']:.1f} / {r['answer_p95_ms']:.1f} | {r['serving_rss_mib']:.0f} "
             f"({r['serving_peak_rss_mib']:.0f}) | {r['answered']}/{r['questions']} | "
-            f"{r['measured']} ({r['commit']}, {r['load']}) |"
+            f"{r['measured']} ({r['commit']}, {r.get('format_version', '?')}, {r['load']}) |"
         )
     return "\n".join(lines)
 
