@@ -97,7 +97,8 @@ def embed_distinct(
             found[text] = vector
     new = [t for t in dict.fromkeys(texts) if t not in found]
     if new:
-        found.update(zip(new, encode(new), strict=True))
+        # Copies: a remembered row must not keep its whole batch's array alive.
+        found.update(zip(new, (row.copy() for row in encode(new)), strict=True))
     for text in dict.fromkeys(texts):
         memo.put(text, found[text])
     return np.stack([found[t] for t in texts]) if texts else np.zeros((0, 0), np.float32)
