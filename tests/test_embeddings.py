@@ -151,3 +151,41 @@ def test_int8_export_is_deterministic_and_within_tolerance_of_the_packaged_float
     assert np.array_equal(vectors[0], vectors[1])
     cosines = (vectors[0] * torch_vectors).sum(axis=1)
     assert cosines.min() >= 0.99 and cosines.mean() >= 0.993, cosines
+
+
+def test_bulk_sessions_give_the_vectors_of_one_text_at_a_time(fast, cache_dir):
+    # bulk_min=2 and slices of 2 texts force the per-core session pool on five texts.
+    bulk = Embedder(cache_dir=cache_dir, bulk_min=2, slice_size=2, memo=0)
+    alone = np.asarray([fast.embed_query(s) for s in SENTENCES])
+    pooled = np.asarray(bulk.embed(SENTENCES))
+    assert pooled.shape == (len(SENTENCES), 384)
+    assert np.allclose(pooled, alone, atol=1e-6)
+    assert bulk.encoded == len(SENTENCES)
+
+
+def test_bulk_memo_embeds_no_text_twice_and_forgets_the_oldest(fast, cache_dir):
+    bulk = Embedder(cache_dir=cache_dir, bulk_min=2, memo=3)
+    first = bulk.embed(SENTENCES)  # 5 distinct texts; the memo keeps the last 3
+    assert bulk.encoded == 5
+    again = bulk.embed(SENTENCES[2:])
+    assert bulk.encoded == 5  # all three remembered: nothing embedded
+    assert again == first[2:]
+    bulk.embed(SENTENCES[:2])
+    assert bulk.encoded == 7  # the two oldest were forgotten
+    assert bulk.embed(["a fever", "a fever", "a cough"])[0] == bulk.embed_query("a fever")
+
+
+def test_small_calls_bypass_the_memo(cache_dir):
+    bulk = Embedder(cache_dir=cache_dir, bulk_min=3, memo=10)
+    bulk.embed(SENTENCES[:2])
+    bulk.embed(SENTENCES[:2])
+    assert bulk.encoded == 4  # below bulk_min: each call on its own (queries stay as they were)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [({"bulk_min": 0}, "bulk_min"), ({"memo": -1}, "memo size"), ({"slice_size": 0}, "slice")],
+)
+def test_bulk_limits_are_checked(cache_dir, options, message):
+    with pytest.raises(ValueError, match=message):
+        Embedder(cache_dir=cache_dir, **options).embed(SENTENCES)
