@@ -30,7 +30,6 @@ def main(argv: list[str] | None = None) -> int:
     from bot.chain import Bot
     from bot.settings import Settings
     from vectorstore.errors import BotError
-    from webapp.server import build_app
     from webapp.startup import WarmingBot, sync_sources
 
     args = parse_args(argv)
@@ -40,7 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.load(host=args.host, port=args.port, data_dir=args.data_dir)
         index = sync_sources(settings)
         bot = WarmingBot(Bot(settings, index=index))
-        bot.warm_now()  # beside the app's build, not after it
+        bot.warm_now()  # beside the app's build (Gradio's import is most of it), not after it
+        from webapp.server import build_app
+
         app = build_app(bot)
     except BotError as err:
         print(f"error: {err}", file=sys.stderr)
