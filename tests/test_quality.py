@@ -48,17 +48,16 @@ def quality_bot(tmp_path_factory, embedder):
     return Bot(settings, index=Index(data, embedder=embedder), strict=True)
 
 
+def _run(bot, cases, tmp_path):
+    """`bot eval` of these cases through the bot (its results and metrics)."""
+    return evaluate(
+        cases, bot.answer, tmp_path / "eval", {"format": 1}, progress=False, embed=bot.vectors.many
+    )
+
+
 def test_quality_thresholds(quality_bot, tmp_path):
     """The blind part (quality_blind.jsonl) is reported, not held to these (see BENCHMARKS.md)."""
-    cases = load_cases(QUALITY)
-    run = evaluate(
-        cases,
-        quality_bot.answer,
-        tmp_path / "eval",
-        {"format": 1},
-        progress=False,
-        embed=quality_bot.vectors.many,
-    )
+    run = _run(quality_bot, load_cases(QUALITY), tmp_path)
     m = metrics(run.results)
     assert m["redundant_pairs"] == REDUNDANT, [r["flags"]["redundant_pairs"] for r in run.results]
     assert m["uncovered_honest"] == HONEST
@@ -228,15 +227,7 @@ def test_rouge_recipe():
 def test_part_covered_questions(quality_bot, tmp_path):
     """Questions with a part the pages cover and a part they do not, misspelt questions and
     two-part questions (quality_parts.jsonl; its blind twin is reported, not held to this)."""
-    run = evaluate(
-        load_cases(PARTS),
-        quality_bot.answer,
-        tmp_path / "eval",
-        {"format": 1},
-        progress=False,
-        embed=quality_bot.vectors.many,
-    )
-    m = metrics(run.results)
+    m = metrics(_run(quality_bot, load_cases(PARTS), tmp_path).results)
     assert m["uncovered_honest"] == HONEST  # every part-covered question is marked partial
     assert m["false_not_covered"] == 0.0  # no misspelt or two-part question is turned away
     assert m["first_statement_answers"] >= FIRST_ANSWERS
@@ -248,15 +239,7 @@ def test_focus_spread_over_different_answers_is_not_covered(quality_bot, tmp_pat
     """Questions whose focus words only different answers contain ("Can a chemical peel cause a
     droopy eyelid?": peel answers, and Botox answers on eyelids), beside questions one answer
     does address (quality_joint.jsonl; its blind twin is reported, not held to this)."""
-    run = evaluate(
-        load_cases(JOINT),
-        quality_bot.answer,
-        tmp_path / "eval",
-        {"format": 1},
-        progress=False,
-        embed=quality_bot.vectors.many,
-    )
-    m = metrics(run.results)
+    m = metrics(_run(quality_bot, load_cases(JOINT), tmp_path).results)
     # Floor: 5 of 6 measured when the focus came to be judged on the answers on the question's
     # subject (bot/answer/coverage.py); 0 of 6 before. The one left: "cause" is in a peel answer.
     assert m["uncovered_honest"] >= 0.83
