@@ -22,6 +22,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.marked_section import write_marked  # noqa: E402
+
 BASELINE = "f898f04"
 START, END = "<!-- cli_startup:start -->", "<!-- cli_startup:end -->"
 # (label, arguments after `python -m bot --data-dir DATA`); DATA is filled in per run.
@@ -100,14 +104,7 @@ def table(rows: list[tuple[str, dict]]) -> str:
 
 def write_section(text: str, path: Path = ROOT / "BENCHMARKS.md") -> None:
     """Replace (or append) the section between the cli_startup markers."""
-    current = path.read_text(encoding="utf-8")
-    block = f"{START}\n{text}\n{END}"
-    if START in current and END in current:
-        head, rest = current.split(START, 1)
-        current = head + block + rest.split(END, 1)[1]
-    else:
-        current = current.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(current, encoding="utf-8")
+    write_marked(START, END, text, path)
 
 
 def main() -> int:

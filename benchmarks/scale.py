@@ -41,6 +41,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.marked_section import write_marked  # noqa: E402
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 DIMENSION = 384
@@ -336,11 +339,7 @@ def _machine() -> str:
 
 def update_benchmarks(text: str, path: Path = ROOT / "BENCHMARKS.md") -> None:
     """Replace the text between the scale.py markers of BENCHMARKS.md."""
-    doc = path.read_text("utf-8")
-    if BEGIN not in doc or END not in doc:
-        raise ValueError(f"{path} lacks the {BEGIN} / {END} markers")
-    head, rest = doc.split(BEGIN, 1)
-    path.write_text(head + BEGIN + "\n" + text + "\n" + END + rest.split(END, 1)[1], "utf-8")
+    write_marked(BEGIN, END, text, path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,6 +36,7 @@ from langchain_core.embeddings import Embeddings
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.marked_section import write_marked  # noqa: E402
 from vectorstore.index import Index  # noqa: E402
 from vectorstore.sentence_vectors import SENTENCE_VECTORS_FILE  # noqa: E402
 
@@ -122,14 +123,7 @@ def table(rows: list[tuple[str, str, dict]]) -> str:
 
 def write_section(text: str, path: Path = ROOT / "BENCHMARKS.md") -> None:
     """Replace (or append) the section between this benchmark's markers."""
-    current = path.read_text(encoding="utf-8")
-    block = f"{START}\n{text}\n{END}"
-    if START in current and END in current:
-        head, rest = current.split(START, 1)
-        current = head + block + rest.split(END, 1)[1]
-    else:
-        current = current.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(current, encoding="utf-8")
+    write_marked(START, END, text, path)
 
 
 def main() -> int:
