@@ -93,3 +93,19 @@ def test_stored_sentence_vectors_are_served_for_quotable_sentences(seed_index, e
     assert float(np.dot(stored, own)) > 0.999
     assert retriever.sentence_vector("A sentence no doctor wrote.") is None
     assert retriever.sentence_vector("Thank you for your question.") is None  # not quotable
+
+
+def test_small_record_and_sentence_caches_stay_bounded_and_change_nothing(seed_index_dir, embedder):
+    """The reader's chunk-record LRU and the retriever's sentence-vector LRU, forced small:
+    they never hold more than their limit, and retrieval returns what roomy caches return."""
+    from vectorstore.index import Index
+
+    question = "Can Botox cause a droopy eyelid and how long does it last?"
+    roomy = HybridRetriever(index=Index(seed_index_dir, embedder=embedder), k=5)
+    small_index = Index(seed_index_dir, embedder=embedder, record_cache=2)
+    small = HybridRetriever(index=small_index, k=5, known_sentences=3)
+    expected = [d.id for d in roomy.invoke(question)]
+    for _ in range(2):  # the second time round, every cache is full
+        assert [d.id for d in small.invoke(question)] == expected
+        assert len(small_index._records) <= 2
+        assert len(small._known) <= 3
