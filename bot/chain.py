@@ -98,7 +98,9 @@ class Bot:
         self.composer = ExtractiveComposer(self.vectors.many)
         self.verifier = Verifier(self.vectors.many)
         self.generator = generator if generator is not None else get_backend(self.settings)
-        self.safety = safety or SafetyChecks(self.embedder, self.settings)
+        self.safety = safety or SafetyChecks(
+            self.embedder, self.settings, embed_messages=self.vectors.many
+        )
         self.follow_ups = FollowUps(self.index, self.vectors.many)
         self.strict = strict  # tests: unexpected errors are raised, not turned into a reply
         # Up to the gate, then compose and verify; Bot.stream runs the same prefix.

@@ -14,7 +14,10 @@ from vectorstore.embeddings import Embedder
 
 
 class CachedEmbedder:
-    """Embeds each distinct text once (LRU-bounded); many() embeds the misses in one batch."""
+    """Embeds each distinct text once (LRU-bounded); many() embeds the misses in one batch.
+
+    Texts are keyed by what their vector depends on when the embedder says (its token ids), so
+    triage's normalised "can i drink alcohol ?" and the question as typed share one vector."""
 
     def __init__(
         self,
@@ -25,21 +28,27 @@ class CachedEmbedder:
         self.embedder = embedder
         self.size = size
         self.known = known
-        self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        self._cache: OrderedDict[object, list[float]] = OrderedDict()
         self._lock = threading.Lock()
+        self._keyed = callable(getattr(embedder, "token_key", None))
+
+    def _key(self, text: str) -> object:
+        key = self.embedder.token_key(text) if self._keyed else None
+        return text if key is None else key
 
     def many(self, texts: list[str]) -> list[list[float]]:
         """Vectors for texts, in order."""
         stored = {t: v for t in dict.fromkeys(texts) if (v := self._stored(t)) is not None}
         if len(stored) == len(set(texts)):
             return [stored[t] for t in texts]
+        keys = {t: self._key(t) for t in dict.fromkeys(texts) if t not in stored}
         with self._lock:
-            missing = [t for t in dict.fromkeys(texts) if t not in self._cache and t not in stored]
+            missing = {k: t for t, k in keys.items() if k not in self._cache}
         if missing:
-            vectors = self.embedder.embed(missing)
+            vectors = self.embedder.embed(list(missing.values()))
             with self._lock:
-                for text, vector in zip(missing, vectors, strict=True):
-                    self._cache[text] = vector
+                for key, vector in zip(missing, vectors, strict=True):
+                    self._cache[key] = vector
                 while len(self._cache) > self.size:
                     self._cache.popitem(last=False)
         with self._lock:
@@ -48,11 +57,11 @@ class CachedEmbedder:
                 if text in stored:
                     out.append(stored[text])
                     continue
-                vector = self._cache.get(text)
+                vector = self._cache.get(keys[text])
                 if vector is None:  # evicted meanwhile by another thread
                     vector = self.embedder.embed([text])[0]
                 else:
-                    self._cache.move_to_end(text)
+                    self._cache.move_to_end(keys[text])
                 out.append(vector)
             return out
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.safety.rules import find
-from bot.safety.triage import EXAMPLES_DIR, Triage, normalise
+from bot.safety.triage import EXAMPLES_DIR, Triage, embedding_units, normalise
 
 LABELLED = Path(__file__).parent / "data" / "triage_labelled.jsonl"
 CASES = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines() if line]
@@ -227,3 +227,21 @@ def test_safety_texts_put_the_directive_first():
     crisis = load("crisis")
     for needed in ("988", "call or text", "findahelpline.com", "911", "not alone"):
         assert needed in crisis, needed
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["What are the treatments for diabetes?", "my face wont move after botox!!", "help me"],
+)
+def test_a_one_sentence_message_is_embedded_once(message):
+    # Its sentence is the message without the final mark: embedding both doubled triage's cost.
+    assert embedding_units(normalise(message)) == [normalise(message)]
+
+
+def test_a_message_of_several_sentences_is_embedded_whole_and_by_sentence():
+    units = embedding_units(normalise("How long does Botox last? I had it done last week."))
+    assert units == [
+        "how long does botox last ? i had it done last week .",
+        "how long does botox last",
+        "i had it done last week",
+    ]

@@ -150,6 +150,14 @@ class Embedder(Embeddings):
             self._vocab = frozenset(w for w in words if not w.startswith("##"))
         return word.lower() in self._vocab
 
+    def token_key(self, text: str) -> tuple[int, ...] | None:
+        """What a text's vector depends on, when that is its token ids alone (ONNX one text at a
+        time: "Can I drink alcohol?" and "can i drink alcohol ?" get one vector); else None."""
+        model = self.model
+        if not isinstance(model, OnnxEncoder) or model.batch_size != 1:
+            return None
+        return tuple(model.tokenizer.encode(text).ids)
+
     @property
     def model_id(self) -> str:
         """The id the index manifest records; differs when a backend changes the vectors."""

@@ -36,6 +36,7 @@ def _case_cues() -> re.Pattern:
     return re.compile(r"\b(?:" + "|".join(re.escape(p) for p in phrases) + r")\b", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=65536)  # a pure test of the text; the same sentences recur
 def quotable(sentence: str, max_words: int = MAX_SENTENCE_WORDS) -> bool:
     """Whether a sentence may be quoted: medical content of a quotable length, not boilerplate,
     not text addressed to an AI."""
@@ -63,6 +64,7 @@ def statement_like(sentence: str, max_words: int = MAX_SENTENCE_WORDS) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=65536)
 def case_specific(sentence: str) -> bool:
     """Whether a sentence is about the original asker's own case (bot/wordlists/case_cues.txt)."""
     return bool(_case_cues().search(sentence))

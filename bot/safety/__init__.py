@@ -10,6 +10,7 @@ answers follow the urgent block (bot/chain.py puts it first).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot import prompts
@@ -63,9 +64,15 @@ def safety_text(tier: str, lang: str = "en") -> str:
 class SafetyChecks:
     """Validation, triage and boundaries in one place, so every channel gets the same."""
 
-    def __init__(self, embedder=None, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        embedder=None,
+        settings: Settings | None = None,
+        *,
+        embed_messages: Callable[[list[str]], list[list[float]]] | None = None,
+    ) -> None:
         self.settings = settings or Settings()
-        self.triager = Triage(embedder)
+        self.triager = Triage(embedder, embed_messages=embed_messages)
 
     def validate(self, question: str) -> Validated:
         """Clean the text; refuse an empty one; note a non-English one."""

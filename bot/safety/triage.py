@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,7 @@ KINDS = ("emergency", "crisis")  # the tiers the similarity layer knows
 #   recall is 42/65 but an ordinary line fires.
 MIN_SIMILARITY = {"emergency": 0.55, "crisis": 0.55}
 MIN_MARGIN = {"emergency": 0.18, "crisis": 0.18}
+_SENTENCE_END = re.compile(r" [.;!?\n](?: [.;!?\n])*")
 MIN_UNIT_WORDS = 4  # shorter fragments ("plz reply") match examples on surface form alone
 
 
@@ -80,17 +82,28 @@ def _units(text: str) -> list[str]:
     """The whole text and each of its sentences of four words or more."""
     if not text:
         return []
-    sentences = [s.strip(" ,") for s in re.split(r" [.;!?\n](?: [.;!?\n])*", text)]
+    sentences = [s for s in (s.strip(" ,") for s in re.split(_SENTENCE_END, text)) if s]
+    if len(sentences) <= 1:  # one sentence: "x ?" and "x" would be embedded for one meaning
+        return [text]
     # Shorter fragments ("this was last night", "plz reply") match examples on surface form.
-    units = [text] + [s for s in sentences if len(s.split()) >= MIN_UNIT_WORDS and s != text]
+    units = [text] + [s for s in sentences if len(s.split()) >= MIN_UNIT_WORDS]
     return units[:30]
 
 
 class Triage:
     """Classify a message as an emergency, urgent, a crisis or none of them."""
 
-    def __init__(self, embedder=None, examples_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        embedder=None,
+        examples_dir: Path | None = None,
+        *,
+        embed_messages: Callable[[list[str]], list[list[float]]] | None = None,
+    ) -> None:
         self._embedder = embedder
+        # The messages' units may go through the chain's vector cache (shared with retrieval);
+        # the example sets are embedded once, by the model itself.
+        self._embed_messages = embed_messages
         self.examples_dir = Path(examples_dir) if examples_dir else EXAMPLES_DIR
         self._matrices: dict[str, np.ndarray] | None = None
         self._lock = threading.Lock()
@@ -114,6 +127,9 @@ class Triage:
 
             self._embedder = shared_embedder()
         return self._embedder
+
+    def _message_vectors(self, units: list[str]) -> list[list[float]]:
+        return self._embed_messages(units) if self._embed_messages else self.embedder.embed(units)
 
     def example_matrices(self) -> dict[str, np.ndarray]:
         """Embedded example sets by name, one normalised vector a row (embedded once, lazily)."""
@@ -158,7 +174,7 @@ class Triage:
             return {}
         question = bool(rules()["any"].search(norm)) and not rules()["person"].search(norm)
         kinds = ("crisis",) if question or finding.discounted else KINDS
-        vectors = np.asarray(self.embedder.embed(units), dtype=np.float32)
+        vectors = np.asarray(self._message_vectors(units), dtype=np.float32)
         matrices = self.example_matrices()
         ordinary = (vectors @ matrices["ordinary"].T).max(axis=1)
         distances = {}
@@ -207,7 +223,7 @@ class Triage:
                 pending.append((i, _units(remaining), question, finding, why))
         if pending:
             units = [u for _, unit_list, *_ in pending for u in unit_list]
-            vectors = np.asarray(self.embedder.embed(units), dtype=np.float32)
+            vectors = np.asarray(self._message_vectors(units), dtype=np.float32)
             at = 0
             for i, units, question, finding, why in pending:
                 kind, score = self._similar(vectors[at : at + len(units)])
