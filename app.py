@@ -22,7 +22,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Sync the sources, warm the models while the app is built, listen."""
+    """Sync the sources, warm the models, listen; the chat pages are mounted once warm."""
     import logging
 
     import uvicorn
@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     from bot.chain import Bot
     from bot.settings import Settings
     from vectorstore.errors import BotError
+    from webapp.pages_later import mount_pages_later
+    from webapp.service import build_service
     from webapp.startup import WarmingBot, sync_sources
 
     args = parse_args(argv)
@@ -39,10 +41,12 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.load(host=args.host, port=args.port, data_dir=args.data_dir)
         index = sync_sources(settings)
         bot = WarmingBot(Bot(settings, index=index))
-        bot.warm_now()  # beside the app's build (Gradio's import is most of it), not after it
-        from webapp.server import build_app
-
-        app = build_app(bot)
+        # The API and the widget script now; the chat pages (Gradio: ~5 s to import and build)
+        # after the warm-up, mounted while the server already answers over the API; the
+        # redactor (for feedback) loads after them.
+        app = mount_pages_later(build_service(bot), after=bot.ready)
+        bot.redactor_after = app.state.pages.mounted
+        bot.warm_now()
     except BotError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -1,4 +1,5 @@
 """Only the Gradio routes the app uses are open: upload, file, stream and the rest answer 404.
+Before the pages are mounted (`ready` false), their paths answer 503 with the `starting` page.
 
 Gradio serves many routes a chat with no file input never needs (`/gradio_api/upload` kept every
 upload on disk, with no limit). The open ones are listed in `gradio_routes.toml`, relative to
@@ -10,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -40,8 +42,12 @@ class GradioRoutes:
         mounts: tuple[str, ...],
         own_paths: tuple[str, ...] = (),
         own_prefixes: tuple[str, ...] = (),
+        ready: Callable[[], bool] = lambda: True,
+        starting: Callable[[], bytes] = lambda: b"starting",
     ) -> None:
         self.app = app
+        self.ready = ready
+        self.starting = starting
         self.mounts = sorted(mounts, key=len, reverse=True)  # "/embed" before "/"
         # The FastAPI app's own routes, which are never Gradio's.
         self.own_paths = frozenset(own_paths)
@@ -60,21 +66,25 @@ class GradioRoutes:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
             inner = self._gradio_path(scope.get("path", ""))
+            if inner is not None and not self.ready():
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1013})  # try again later
+                    return
+                await _send(send, 503, self.starting(), b"text/html; charset=utf-8", retry=True)
+                return
             if inner is not None and not gradio_route_open(inner):
                 if scope["type"] == "websocket":
                     await send({"type": "websocket.close", "code": 1008})
                     return
                 body = json.dumps({"error": "not found"}).encode()
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 404,
-                        "headers": [
-                            (b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
+                await _send(send, 404, body, b"application/json")
                 return
         await self.app(scope, receive, send)
+
+
+async def _send(send: Send, status: int, body: bytes, kind: bytes, *, retry: bool = False) -> None:
+    headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode())]
+    if retry:
+        headers += [(b"retry-after", b"2"), (b"cache-control", b"no-store")]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

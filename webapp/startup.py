@@ -19,6 +19,7 @@ from vectorstore.index import under as _under
 log = logging.getLogger("webapp")
 SEEDS = PROJECT_ROOT / "seeds"
 WARM_QUESTION = "Is Botox permanent?"
+REDACTOR_WAIT_S = 120  # the longest the redactor's load waits for the pages (they may fail)
 
 
 def sync_sources(settings: Settings, seeds: Path = SEEDS):
@@ -60,10 +61,13 @@ class WarmingBot:
     threads at once (two Chroma clients opened together fail), so no question may race it.
     """
 
-    def __init__(self, bot) -> None:
+    def __init__(self, bot, *, redactor_after: threading.Event | None = None) -> None:
         self.bot = bot
         self.settings = bot.settings
         self.ready = threading.Event()
+        # The redactor's load waits for this too (app.py: the chat pages mounted), so it does
+        # not compete with the pages' build for the one interpreter.
+        self.redactor_after = redactor_after
 
     def warm(self) -> None:
         """Load everything by answering one question; answers are released even if it fails."""
@@ -78,6 +82,8 @@ class WarmingBot:
             self.ready.set()
         # After questions are released: the redactor's spaCy model (seconds to load) is needed
         # only when feedback is saved, so the first thumbs-up does not wait for it.
+        if self.redactor_after is not None:
+            self.redactor_after.wait(timeout=REDACTOR_WAIT_S)
         try:
             redact("Warm-up note from Jane Doe, DOB 01/02/1990")
         except Exception:
@@ -98,9 +104,9 @@ class WarmingBot:
         yield from self.bot.stream(question, history)
 
     def warm_now(self) -> threading.Thread:
-        """Start the warm-up in a thread now, while the web app is still being built (importing
-        Gradio takes seconds of one core; opening the index and loading the models run beside
-        it on another), so the first answer is not seconds behind the first page."""
+        """Start the warm-up in a thread now, while the server starts: `python app.py` builds the
+        chat pages (Gradio) only after it (webapp/pages_later.py), so the first answer over the
+        API waits for the models alone."""
         thread = threading.Thread(target=self.warm, name="warm-up", daemon=True)
         thread.start()
         return thread

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.answer.quotable import MAX_SENTENCE_WORDS
 from bot.words import content_words
-from vectorstore.sentences import split_sentences
+from vectorstore.sentences import split_sentences, word_count
 
 MARKER = re.compile(r"\s*\[(\d+)\]")
 _QUOTED_LINE = re.compile(
@@ -298,6 +299,9 @@ class Verifier:
         # the same decision as embedding them all, at a fraction of the cost.
         floor = self.min_lexical if strict else QUOTE_MIN_LEXICAL
         promising = [i for i, lexical in enumerate(lexicals) if lexical >= floor]
+        if not strict:  # another doctor's sentence that says the same is itself quotable: a
+            # table or run-on text of more words is never the one (and costs 15-60 ms to embed)
+            promising = [i for i in promising if word_count(sentences[i]) <= MAX_SENTENCE_WORDS]
         if not promising:
             i = max(range(len(sentences)), key=lambda j: lexicals[j])
             return 0.0, lexicals[i], sentences[i]
