@@ -14,6 +14,9 @@ _INITIAL = re.compile(r"\b([A-Z])\.(?=\s*[A-Z]\.?)")
 _BOUNDARY = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)\]]))\s+(?=[\"'“‘(\[]*[A-Z0-9•\-])")
 _BULLET = re.compile(r"^\s*(?:[•\-*–]|\d+[.)])\s+")
 _MARK = "\x00"
+# Shorter says nothing; longer (a table, a run-on paragraph) cannot be quoted: no reply uses such
+# a sentence's stored vector, so an ingest does not embed it.
+MIN_SENTENCE_WORDS, MAX_SENTENCE_WORDS = 3, 60
 
 
 def split_sentences(text: str) -> list[str]:
@@ -34,6 +37,11 @@ def split_sentences(text: str) -> list[str]:
 def word_count(text: str) -> int:
     """Number of whitespace-separated words."""
     return len(text.split())
+
+
+def quotable_length(text: str) -> bool:
+    """Whether a sentence is of a length a reply may quote (its vector is then stored)."""
+    return MIN_SENTENCE_WORDS <= word_count(text) <= MAX_SENTENCE_WORDS
 
 
 def sentence_spans(text: str) -> str:

@@ -7,9 +7,8 @@ import functools
 import re
 
 from bot.prompts import wordlist
-from vectorstore.sentences import word_count
+from vectorstore.sentences import MAX_SENTENCE_WORDS, MIN_SENTENCE_WORDS, word_count
 
-MIN_SENTENCE_WORDS, MAX_SENTENCE_WORDS = 3, 60  # shorter says nothing; longer cannot be quoted
 # Sentences that carry no medical content: greetings, thanks, sympathy, sign-offs, legal notes.
 _BOILERPLATE = re.compile(
     r"^(?:thank(?:s| you)\b|i hope (?:this|that) helps|hope (?:this|you find)|good luck|"
