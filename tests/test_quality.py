@@ -173,6 +173,30 @@ def test_list_intros_and_headings_are_not_statements(sentence, ok):
     assert statement_like(sentence) is ok
 
 
+@pytest.mark.parametrize(
+    ("sentence", "ok"),
+    [
+        # A sentence that announces a list the quote does not carry says nothing by itself.
+        (
+            "The Human Phenotype Ontology provides the following list of signs and symptoms "
+            "for Optic atrophy 1.",
+            False,
+        ),
+        ("Infantile hemangiomas may cause any of the following signs and symptoms.", False),
+        ("The staging system is widely used and is described below.", False),
+        ("Doctors may prescribe one or more of the medicines listed below.", False),
+        ("The stages of the disease are as follows.", False),
+        # The list is in the sentence, or "following" means "after": statements.
+        ("The following tests may be used: a physical exam and a blood test.", True),
+        ("Swelling usually goes down the following day.", True),
+        ("Bleeding is prolonged following an injury or surgery.", True),
+        ("Pain or a feeling of fullness below the ribs is common.", True),
+    ],
+)
+def test_a_sentence_announcing_a_list_it_lacks_is_not_a_statement(sentence, ok):
+    assert statement_like(sentence) is ok
+
+
 def test_sentences_about_the_askers_case_are_recognised():
     assert case_specific("Your photo suggests that your Botox was injected in error.")
     assert not case_specific("Botox wears off by itself, usually in 3 months.")

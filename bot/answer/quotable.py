@@ -46,11 +46,28 @@ def quotable(sentence: str, max_words: int = MAX_SENTENCE_WORDS) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=1)
+def _announcement() -> re.Pattern:
+    cues = sorted(wordlist("list_announcements"), key=len, reverse=True)
+    times = "|".join(re.escape(w) for w in wordlist("time_words"))
+    return re.compile(
+        r"\b(?:" + "|".join(re.escape(c) for c in cues) + rf")\b(?!\s+(?:{times})\b)",
+        re.IGNORECASE,
+    )
+
+
+def announces_a_missing_list(sentence: str) -> bool:
+    """Whether a sentence announces a list ("the following", "listed below") that it does not
+    itself carry after a colon (bot/wordlists/list_announcements.txt)."""
+    found = _announcement().search(sentence)
+    return found is not None and ":" not in sentence[found.end() :]
+
+
 def statement_like(sentence: str, max_words: int = MAX_SENTENCE_WORDS) -> bool:
     """Quotable and a whole statement: not a heading, a list intro ("The signs ... are") or a
     question (a heading such as "How might X be treated?", or one the doctor asks back): a question
     states nothing a patient could rely on."""
-    if not quotable(sentence, max_words):
+    if not quotable(sentence, max_words) or announces_a_missing_list(sentence):
         return False
     text = sentence.rstrip()
     if text.endswith(":") or text.rstrip("\"'”’)]").endswith("?"):
