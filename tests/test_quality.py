@@ -356,3 +356,46 @@ def test_edit_distance_counts_a_swap_as_one():
 def test_the_model_knows_whole_words_only(embedder):
     assert embedder.knows("alcohol") and embedder.knows("Fade")
     assert not embedder.knows("carvedilol")
+
+
+@pytest.mark.parametrize(
+    ("question", "phrase", "word_only"),
+    [
+        (
+            "What is Botox actually made of?",
+            "Botox is made of a purified protein.",
+            "Adjustments can be made at the next visit if necessary.",
+        ),
+        (
+            "What is a chemical peel made from?",
+            "Most peels are made from acids such as glycolic or trichloroacetic acid.",
+            "Results are made to last with good skin care.",
+        ),
+    ],
+)
+def test_a_focus_word_asked_in_a_phrase_counts_only_in_that_phrase(question, phrase, word_only):
+    # "made" of "made of" is not the "made" of "can be made": a sentence with the word outside
+    # the phrase does not contain what the question asks about.
+    from bot.answer.focus import focus_of
+    from bot.answer.sentence_scores import lexical_share
+
+    focus = focus_of(question, lambda s: 1, 100).weights
+    with_phrase, without = lexical_share(question, [phrase, word_only], focus)
+    assert with_phrase > 0
+    assert without == 0
+
+
+def test_a_focus_word_outside_any_asked_shape_counts_anywhere():
+    from bot.answer.answer_shape import shape_words
+    from bot.answer.sentence_scores import lexical_share
+
+    question = "When can I exercise after Botox?"  # "exercise" is what is asked about
+    assert "exercise" not in shape_words(question)
+    assert {"made"} <= set(shape_words("What is Botox made of?"))
+    focus = focus_of("Is bruising common after lip filler?", lambda s: 1, 100).weights
+    a, b = lexical_share(
+        "Is bruising common after lip filler?",
+        ["Bruising is common after lip filler.", "Lip filler bruising is common."],
+        focus,
+    )
+    assert a == b > 0

@@ -41,3 +41,26 @@ def has_shape(sentence: str, shapes: tuple[re.Pattern, ...]) -> bool:
     """Whether the sentence has one of the asked-for shapes."""
     text = sentence.replace("’", "'")
     return any(shape.search(text) for shape in shapes)
+
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_STAND_IN = "qqqq"  # a word no cue names
+
+
+def shape_words(question: str) -> dict[str, tuple[re.Pattern, ...]]:
+    """The question's words that are how it asks for a shape, not what it asks about ("made" of
+    "made of", "doctor" of "what kind of doctor"), each with the answer cues of its shapes.
+
+    A word is one when it lies in a question cue's match and the cue is named by it: put another
+    word in its place and the cue no longer matches there ("exercise" of "when can I exercise
+    after" is matched by a wildcard of the cue, so it stays a word the question asks about)."""
+    text = question.strip().replace("’", "'")
+    out: dict[str, list[re.Pattern]] = {}
+    for asked, given, _ in _shapes():
+        for found in asked.finditer(text):
+            for word in _WORD.finditer(text, found.start(), found.end()):
+                swapped = text[: word.start()] + _STAND_IN + text[word.end() :]
+                again = asked.search(swapped, found.start())
+                if again is None or again.start() != found.start():
+                    out.setdefault(word.group().lower(), []).append(given)
+    return {w: tuple(dict.fromkeys(cues)) for w, cues in out.items()}

@@ -12,9 +12,9 @@ import numpy as np
 from langchain_core.documents import Document
 
 from bot.answer.agreement import Candidate
-from bot.answer.answer_shape import has_shape
+from bot.answer.answer_shape import has_shape, shape_words
 from bot.answer.quotable import case_specific, statement_like
-from bot.words import content_words, stems
+from bot.words import content_words, stem, stems
 from vectorstore.sentences import chunk_sentences, word_count
 
 DIRECT_LEXICAL_WEIGHT = 0.6  # the same, for choosing the statement that answers first
@@ -44,7 +44,19 @@ def lexical_share(
     total = sum(weights.values())
     if not total:
         return [0.0] * n
-    return [sum(w for s, w in weights.items() if s in b) / total for b in bags]
+    # A word that is how the question asks for a shape ("made" of "made of") counts only in a
+    # sentence of that shape: "... adjustments can be made" says nothing of what Botox is made of.
+    bound = {stem(w): cues for w, cues in shape_words(question).items()}
+    bound = {w: cues for w, cues in bound.items() if w in weights}
+    return [
+        sum(
+            w
+            for s, w in weights.items()
+            if s in b and (s not in bound or has_shape(sentence, bound[s]))
+        )
+        / total
+        for b, sentence in zip(bags, sentences, strict=True)
+    ]
 
 
 def candidates(
