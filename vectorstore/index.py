@@ -45,12 +45,13 @@ from vectorstore.parts import (
 from vectorstore.reading import PUBLISHED, IndexReading
 from vectorstore.sentence_vectors import CACHE_VECTORS, SentenceVectors
 from vectorstore.store import ChromaStore
-from vectorstore.streamed_write import (  # noqa: F401 (page_question: read from here)
+from vectorstore.streamed_write import (  # noqa: F401 (page_question, under: read from here)
     PART,
     Changes,
     new_chunks,
     page_question,
     scan,
+    under,
     write_chunks,
 )
 
