@@ -148,7 +148,7 @@ def test_a_file_changed_between_the_passes_stops_the_write(tmp_path, embedder, c
             _write(corpus / "b.jsonl", _rows("b", 5, "knee pain"))
 
     with pytest.raises(
-        InputChangedError, match="b.jsonl changed while it was being ingested"
+        InputChangedError, match=r"b\.jsonl changed while it was being ingested"
     ) as err:
         index.sync([SEEDS, corpus], progress=edit)
     assert "Run the ingest again" in str(err.value)

@@ -7,7 +7,10 @@ holds a Chroma store (one collection of chunks, searched by Chroma's HNSW), `man
 own vectors, kept by text in `sentence_vectors.sqlite3` beside the generations and shared by all
 of them (see sentence_vectors.py): a chunk's sentences are `split_sentences(chunk text)`.
 An ingest that changes anything writes a new generation and only then points `CURRENT` at it,
-so a failed or killed ingest leaves the previous index untouched and queryable. A small change is
+so a failed or killed ingest leaves the previous index untouched and queryable. An ingest reads
+the changed files twice, first for ids only, then file by file to embed and write the new chunks
+in parts (streamed_write.py), and builds the BM25 index from pages of Chroma (lexical_stream.py),
+so that its memory does not grow with the corpus. A small change is
 written as a delta over the live generation's base (see delta.py: only the changed chunks, no
 copy of the index), read as two parts; a large one, or one that would grow the delta past
 `delta_share` of its base, as a full generation (a copy of the live one, then the changes). Reading goes through the primitives below (`dense_search`,
