@@ -14,7 +14,9 @@ from tests.conftest import ROOT, SEEDS
 from vectorstore.errors import InputChangedError
 from vectorstore.index import Index
 from vectorstore.lexical import LexicalIndex, lexical_stamp
+from vectorstore.lexical_delta import build_delta, read_base_stats
 from vectorstore.lexical_stream import TokenIds, tokenized_chunks
+from vectorstore.store import collection_documents
 
 PAGES = ROOT / "tests" / "data" / "pages"
 QUERIES = [
@@ -94,13 +96,23 @@ def test_parts_of_two_write_what_one_part_writes(tmp_path, embedder, corpus):
     (corpus / "b.jsonl").write_text(json.dumps(_rows("b", 5)[0]) + "\n", encoding="utf-8")
     later = small.sync([SEEDS, PAGES, corpus])
     assert later.delta and _report(later) == _report(whole.sync([SEEDS, PAGES, corpus]))
-    assert later.added == 3 and later.removed == 4
+    assert (later.added, later.updated, later.removed) == (3, 1, 4)
     assert _records(small) == _records(whole)
     assert _bm25_files(small) == _bm25_files(whole)
     assert _sentence_rows(small) == _sentence_rows(whole)
     for query in QUERIES:
         assert small.lexical(query, 10) == whole.lexical(query, 10), query
     assert small.lexical("chemical peel redness", 3)
+    # ... and its files are those build_delta makes from the delta's chunks in memory.
+    gen = small.current_generation()
+    delta = small.store.read_delta(gen)
+    own = collection_documents(small.store.open_collection(gen), 100)
+    assert len(own) == len(delta.own) == 4  # c0-c2 added, b0 changed
+    built = build_delta(own, True, read_base_stats(small.lexical_folder(delta.base)))
+    built.save(tmp_path / "delta", lexical_stamp(delta.own_hash(), len(delta.own), True))
+    saved = small.lexical_folder(gen)
+    for path in sorted((tmp_path / "delta").iterdir()):
+        assert (saved / path.name).read_bytes() == path.read_bytes(), path.name
 
 
 def test_bm25_from_pages_of_chroma_is_the_in_memory_build(tmp_path, embedder, corpus):
