@@ -99,7 +99,10 @@ class LexicalIndex:
         """Index chunks already tokenized by `tokenizer`: `ids[row]` are the token ids of the
         chunk `table[row]` (rows in id order; a list of lists or lexical_stream.TokenIds)."""
         model = _bm25s().BM25()
-        model.index(ids, show_progress=False)
+        if hasattr(ids, "index_into"):  # lexical_stream.TokenIds: the same index, less memory
+            ids.index_into(model)
+        else:
+            model.index(ids, show_progress=False)
         # Corpus statistics for the question focus: in how many chunks each stem occurs.
         empty = not len(table)
         df = np.zeros(0, dtype=np.int64) if empty else np.diff(np.asarray(model.scores["indptr"]))
