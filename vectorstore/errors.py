@@ -27,3 +27,7 @@ class StoreUnavailableError(BotError):
 
 class SettingsError(BotError):
     """A setting has a value that cannot be used."""
+
+
+class InputChangedError(BotError):
+    """An input file changed while an ingest was reading it; the index was left as it was."""

@@ -7,7 +7,10 @@ holds a Chroma store (one collection of chunks, searched by Chroma's HNSW), `man
 own vectors, kept by text in `sentence_vectors.sqlite3` beside the generations and shared by all
 of them (see sentence_vectors.py): a chunk's sentences are `split_sentences(chunk text)`.
 An ingest that changes anything writes a new generation and only then points `CURRENT` at it,
-so a failed or killed ingest leaves the previous index untouched and queryable. A small change is
+so a failed or killed ingest leaves the previous index untouched and queryable. An ingest reads
+the changed files twice, first for ids only, then file by file to embed and write the new chunks
+in parts (streamed_write.py), and builds the BM25 index from pages of Chroma (lexical_stream.py),
+so that its memory does not grow with the corpus. A small change is
 written as a delta over the live generation's base (see delta.py: only the changed chunks, no
 copy of the index), read as two parts; a large one, or one that would grow the delta past
 `delta_share` of its base, as a full generation (a copy of the live one, then the changes). Reading goes through the primitives below (`dense_search`,
@@ -30,13 +33,14 @@ from langchain_core.documents import Document
 
 from vectorstore.chunking import MAX_WORDS, Chunk, chunk_page
 from vectorstore.convert import copy_chunks, move_sentence_vectors
-from vectorstore.corpus import file_digest, find_files, kind_of, read_file
+from vectorstore.corpus import find_files
 from vectorstore.delta import DELTA_SHARE, Delta, Plan, plan_update
 from vectorstore.embeddings import Embedder
-from vectorstore.errors import IndexMismatchError, IndexMissingError, InputFileError
+from vectorstore.errors import IndexMismatchError, IndexMissingError
 from vectorstore.hnsw import EF_CONSTRUCTION, EF_SEARCH, MAX_NEIGHBORS
 from vectorstore.lexical import LexicalIndex, lexical_stamp
-from vectorstore.lexical_delta import build_delta, corpus_stats, read_base_stats, write_stats
+from vectorstore.lexical_delta import corpus_stats, delta_from_tokens, read_base_stats, write_stats
+from vectorstore.lexical_stream import tokenized_chunks
 from vectorstore.manifest import FORMAT_VERSION, Manifest
 from vectorstore.parts import (
     Part,
@@ -44,6 +48,15 @@ from vectorstore.parts import (
 from vectorstore.reading import PUBLISHED, IndexReading
 from vectorstore.sentence_vectors import CACHE_VECTORS, SentenceVectors
 from vectorstore.store import ChromaStore
+from vectorstore.streamed_write import (  # noqa: F401 (page_question, under: read from here)
+    PART,
+    Changes,
+    new_chunks,
+    page_question,
+    scan,
+    under,
+    write_chunks,
+)
 
 COLLECTION = "answers"
 CONVERTIBLE = (2,)  # older formats an ingest converts (see convert.py)
@@ -74,23 +87,6 @@ class SyncReport:
         return not self.errors
 
 
-def page_question(title: str) -> str:
-    """A page's question as suggested follow-ups show it: its title, whitespace collapsed."""
-    return " ".join(str(title or "").split())
-
-
-def page_questions(chunks: list[Chunk]) -> list[str]:
-    """The distinct page questions of these chunks."""
-    found = (page_question(c.metadata.get("page_title")) for c in chunks)
-    return list(dict.fromkeys(t for t in found if t))
-
-
-def under(path: str, roots: list[Path]) -> bool:
-    """True when the path is one of the roots or inside one of them."""
-    p = Path(path)
-    return any(p == r or r in p.parents for r in roots)
-
-
 class Index(IndexReading):
     """Answer chunks in Chroma: sync from files, search, list; one writer at a time."""
 
@@ -108,12 +104,18 @@ class Index(IndexReading):
         record_cache: int = RECORD_CACHE,
         sentence_cache: int = CACHE_VECTORS,
         delta_share: float = DELTA_SHARE,
+        write_part: int = PART,
+        read_page: int = 5000,
     ) -> None:
         if delta_share < 0:
             raise ValueError(f"delta_share must be 0 or more, not {delta_share!r}")
         for name, value in (("ef_search", ef_search), ("ef_construction", ef_construction)):
             if value < 1:
                 raise ValueError(f"{name} must be 1 or more, not {value}")
+        if write_part < 1 or read_page < 1:
+            raise ValueError(
+                f"write_part and read_page must be 1 or more ({write_part}, {read_page})"
+            )
         if max_neighbors < 2:
             raise ValueError(f"max_neighbors must be 2 or more, not {max_neighbors}")
         self.root = Path(data_dir) / "index"
@@ -131,6 +133,8 @@ class Index(IndexReading):
         }
         self.store.hnsw = self.hnsw  # the settings a store gives the collections it creates
         self.record_cache = record_cache
+        self.write_part = write_part  # chunks embedded and upserted together
+        self.read_page = read_page  # chunks per Chroma read when the BM25 index is built
         self.sentence_cache = sentence_cache
         self._reader = None
         self._reader_generation: str | None = None
@@ -200,17 +204,18 @@ class Index(IndexReading):
         """Save the BM25 index of a generation's own chunks: a full generation's with its corpus
         statistics (what a delta is scored with), a delta's scored with its base's."""
         folder = self.lexical_folder(gen)
-        docs = self.store.all_documents(gen)
         shutil.rmtree(folder, ignore_errors=True)  # the copy of the previous generation's
-        if not docs:  # bm25s cannot index nothing; an empty index is built at question time
+        page = min(self.read_page, self.store.max_batch())
+        tokens = tokenized_chunks(self.store.open_collection(gen), page, self.question_context)
+        if tokens is None:  # bm25s cannot index nothing; an empty index is built at question time
             return
         if delta is not None:
             stamp = lexical_stamp(delta.own_hash(), len(delta.own), self.question_context)
             stats = self._base_stats(delta.base)
-            build_delta(docs, self.question_context, stats).save(folder, stamp)
+            delta_from_tokens(*tokens, stats).save(folder, stamp)
             return
         stamp = lexical_stamp(manifest.corpus_hash, manifest.chunks, manifest.question_context)
-        lexical = LexicalIndex.build(docs, self.question_context)
+        lexical = LexicalIndex.from_tokens(*tokens)
         lexical.save(folder, stamp)
         write_stats(folder, corpus_stats(lexical))
 
@@ -256,90 +261,23 @@ class Index(IndexReading):
             files, problems = find_files(roots)
             report.errors.extend(problems)
             report.files = len(files)
-            new_files: dict[str, dict] = {}
-            to_add: list[Chunk] = []
-            to_remove: set[str] = set()
-            owners = {
-                aid: key for key, entry in catalog["files"].items() for aid in entry["answers"]
-            }
-            for path in files:
-                key = str(path.resolve())
-                old = catalog["files"].get(key)
-                digest = file_digest(path)
-                if old and old["digest"] == digest and old.get("kind") == kind_of(path):
-                    report.unchanged += len(old["answers"])
-                    continue
-                try:
-                    read = read_file(path)
-                except InputFileError as err:
-                    report.errors.append(str(err))
-                    continue
-                except OSError as err:
-                    report.errors.append(f"{path}: cannot be read ({err.strerror})")
-                    continue
-                report.errors.extend(read.errors)
-                for page in read.pages:
-                    report.warnings.extend(page.warnings)
-                    report.notes.extend(page.notes)
-                answers: dict[str, list[str]] = {}
-                chunks_by_id: dict[str, Chunk] = {}
-                clash = None
-                for page in read.pages:
-                    for chunk in chunk_page(
-                        page, question_context=self.question_context, max_words=self.max_words
-                    ):
-                        aid = chunk.metadata["answer_id"]
-                        if owners.get(aid, key) != key:
-                            clash = (page.id, owners[aid])
-                        answers.setdefault(aid, []).append(chunk.id)
-                        chunks_by_id[chunk.id] = chunk
-                if clash:
-                    report.errors.append(
-                        f"{path}: page id {clash[0]!r} is already indexed from {clash[1]}; "
-                        "page ids come from file names and must be unique: rename one file"
-                    )
-                    continue
-                old_answers = old["answers"] if old else {}
-                for aid, ids in answers.items():
-                    before = old_answers.get(aid)
-                    if before is None:
-                        report.added += 1
-                    elif before == ids:
-                        report.unchanged += 1
-                        continue
-                    else:
-                        report.updated += 1
-                        to_remove.update(set(before) - set(ids))
-                    to_add.extend(chunks_by_id[i] for i in ids if not before or i not in before)
-                for aid, ids in old_answers.items():
-                    if aid not in answers:
-                        report.removed += 1
-                        to_remove.update(ids)
-                new_files[key] = {"digest": digest, "kind": kind_of(path), "answers": answers}
-            seen = {str(p.resolve()) for p in files}
-            for key, entry in catalog["files"].items():
-                inside = under(key, roots)
-                if key not in seen and (
-                    (prune and not inside) or (inside and not Path(key).exists())
-                ):
-                    report.removed += len(entry["answers"])
-                    to_remove.update(i for ids in entry["answers"].values() for i in ids)
-                    new_files[key] = None
-            if to_add or to_remove or new_files or rebuild or convert:
-                files_after = {**catalog["files"], **new_files}
+            changes = scan(files, roots, catalog, report, self._chunk, prune=prune)
+            if changes.pending or changes.remove or changes.files or rebuild or convert:
+                files_after = {**catalog["files"], **changes.files}
                 files_after = {k: v for k, v in files_after.items() if v is not None}
-                self._write_generation(
-                    gen, files_after, to_add, to_remove, report, progress, convert=convert
-                )
+                self._write_generation(gen, files_after, changes, report, progress, convert=convert)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _chunk(self, page) -> list[Chunk]:
+        return chunk_page(page, question_context=self.question_context, max_words=self.max_words)
 
     def _sentence_vectors(self, texts: list[str]) -> np.ndarray:
         """Vectors for distinct sentence texts the file does not hold yet."""
         return np.asarray(self.embedder.embed(texts), dtype=np.float32).reshape(len(texts), -1)
 
     def _write_generation(
-        self, gen, files_after, to_add, to_remove, report, progress, *, convert=False
+        self, gen, files_after, changes: Changes, report, progress, *, convert=False
     ) -> None:
         all_ids = sorted(
             i for e in files_after.values() for ids in e["answers"].values() for i in ids
@@ -365,7 +303,6 @@ class Index(IndexReading):
             share=0.0 if convert else self.delta_share,
             can_base=lambda g: self._base_stats(g) is not None,
         )
-        to_add = [c for c in to_add if c.id not in plan.skip]  # the base still shows these
         # A conversion copies the chunk records into a fresh collection (today's HNSW settings,
         # and no old sentence collection's files left behind).
         new_gen = self.store.begin_generation(copy_from=None if convert else plan.copy_from)
@@ -375,35 +312,21 @@ class Index(IndexReading):
                 copy_chunks(self.store, gen, writer)
             if plan.fold:
                 self._fold(plan, writer)
-            removed = sorted(to_remove | (plan.fold[1].hidden if plan.fold else set()))
+            removed = sorted(changes.remove | (plan.fold[1].hidden if plan.fold else set()))
             for start in range(0, len(removed), 500):
                 writer.delete(ids=removed[start : start + 500])
-            if to_add:
-                done = 0
-                batch = min(self.store.max_batch(), 4096)
-                for start in range(0, len(to_add), 512):
-                    part = to_add[start : start + 512]
-                    vectors = self.embedder.embed([c.embed_text for c in part])
-                    # Only sentences no earlier ingest embedded: the file is keyed by text. The
-                    # page questions go in too: suggested follow-ups compare them with the
-                    # patient's question (bot/follow_ups.py), and need not embed them then.
-                    new = sentence_file.missing(
-                        [s.text for c in part for s in c.sentences()] + page_questions(part)
-                    )
-                    if new:
-                        sentence_file.put_many(new, self._sentence_vectors(new))
-                    for at in range(0, len(part), batch):
-                        writer.upsert(
-                            ids=[c.id for c in part[at : at + batch]],
-                            embeddings=vectors[at : at + batch],
-                            documents=[c.text for c in part[at : at + batch]],
-                            metadatas=[c.metadata for c in part[at : at + batch]],
-                        )
-                    done += len(part)
-                    report.embedded += len(part)
-                    report.sentences += len(new)
-                    if progress:
-                        progress(done, len(to_add))
+            write_chunks(  # read again file by file (the base still shows the skipped ones)
+                new_chunks(changes.pending, plan.skip, self._chunk),
+                changes.adds(plan.skip),
+                writer,
+                embed=self.embedder.embed,
+                sentences=sentence_file,
+                sentence_vectors=self._sentence_vectors,
+                report=report,
+                progress=progress,
+                part=self.write_part,
+                batch=min(self.store.max_batch(), 4096),
+            )
             manifest = replace(manifest, sentences=sentence_file.count())
             if plan.delta and writer.count() != len(plan.delta.own):
                 raise RuntimeError(
@@ -419,6 +342,9 @@ class Index(IndexReading):
             self.store.commit_generation(new_gen)
         except BaseException:
             self.store.abort_generation(new_gen)
+            with self._reader_lock:  # the copy closed the live generation's client: reopen it
+                self._reader = None
+                self._parts = None
             raise
         report.wrote = True
         report.delta = plan.delta is not None

@@ -55,6 +55,12 @@ def _tokenizer():
     return _bm25s().tokenization.Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en")
 
 
+def token_counts(ids) -> np.ndarray:
+    """How many tokens each chunk has (ids: a list of lists or lexical_stream.TokenIds)."""
+    counts = getattr(ids, "counts", None)
+    return counts() if counts is not None else np.array([len(t) for t in ids], dtype=np.int64)
+
+
 def lexical_stamp(corpus_hash: str, chunks: int, question_context: bool) -> dict:
     """What a saved index must match to serve a generation (its manifest's corpus hash)."""
     return {
@@ -86,13 +92,22 @@ class LexicalIndex:
         ids = tokenizer.tokenize(
             [lexical_text(d, question_context) for d in docs], return_as="ids", show_progress=False
         )
+        return cls.from_tokens(tokenizer, np.array([d.id.encode() for d in docs], dtype=bytes), ids)
+
+    @classmethod
+    def from_tokens(cls, tokenizer, table: np.ndarray, ids) -> LexicalIndex:
+        """Index chunks already tokenized by `tokenizer`: `ids[row]` are the token ids of the
+        chunk `table[row]` (rows in id order; a list of lists or lexical_stream.TokenIds)."""
         model = _bm25s().BM25()
-        model.index(ids, show_progress=False)
+        if hasattr(ids, "index_into"):  # lexical_stream.TokenIds: the same index, less memory
+            ids.index_into(model)
+        else:
+            model.index(ids, show_progress=False)
         # Corpus statistics for the question focus: in how many chunks each stem occurs.
-        df = np.diff(np.asarray(model.scores["indptr"])) if docs else np.zeros(0, dtype=np.int64)
-        table = np.array([d.id.encode() for d in docs], dtype=bytes)
+        empty = not len(table)
+        df = np.zeros(0, dtype=np.int64) if empty else np.diff(np.asarray(model.scores["indptr"]))
         built = cls(model, tokenizer, table, df)
-        built.avg_len = float(np.mean([len(t) for t in ids])) if docs else 0.0
+        built.avg_len = 0.0 if empty else float(np.mean(token_counts(ids)))
         return built
 
     def __len__(self) -> int:

@@ -58,6 +58,13 @@ def build_delta(docs: list[Document], question_context: bool, base: dict) -> Lex
     ids = tokenizer.tokenize(
         [lexical_text(d, question_context) for d in docs], return_as="ids", show_progress=False
     )
+    return delta_from_tokens(
+        tokenizer, np.array([d.id.encode() for d in docs], dtype=bytes), ids, base
+    )
+
+
+def delta_from_tokens(tokenizer, table: np.ndarray, ids, base: dict) -> LexicalIndex:
+    """build_delta over chunks already tokenized (as LexicalIndex.from_tokens takes them)."""
     stems = {sid: stem for stem, sid in tokenizer.get_vocab_dict().items()}
     model = _bm25s().BM25()
 
@@ -70,8 +77,8 @@ def build_delta(docs: list[Document], question_context: bool, base: dict) -> Lex
 
     model.build_index_from_ids = build  # the same matrix bm25s builds, with other statistics
     model.index(ids, show_progress=False)
-    df = np.diff(np.asarray(model.scores["indptr"])) if docs else np.zeros(0, dtype=np.int64)
-    return LexicalIndex(model, tokenizer, np.array([d.id.encode() for d in docs], dtype=bytes), df)
+    df = np.diff(np.asarray(model.scores["indptr"])) if len(table) else np.zeros(0, dtype=np.int64)
+    return LexicalIndex(model, tokenizer, table, df)
 
 
 def _scores_with(model, unique_token_ids, corpus_token_ids, base: dict, base_df) -> dict:
