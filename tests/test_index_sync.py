@@ -98,11 +98,15 @@ def test_changed_answer_is_replaced_and_removed_page_is_removed(seed_index, tmp_
 
 
 def _assert_sentences_match_chunks(index: Index) -> None:
-    """Every chunk's sentences have a stored vector in the sentence vector file."""
+    """Every chunk's sentences of a quotable length have a stored vector in the sentence vector
+    file; the others (no reply quotes them) have none."""
+    from vectorstore.sentences import quotable_length
+
     chunks = index.documents()
     assert {d.metadata["record"] for d in chunks} == {"chunk"}
-    texts = [t for chunk in chunks for t in split_sentences(chunk.page_content)]
-    stored = index.sentence_vectors(texts)
+    every = [t for chunk in chunks for t in split_sentences(chunk.page_content)]
+    texts = [t for t in every if quotable_length(t)]
+    stored = index.sentence_vectors(every)
     assert set(stored) == set(texts)
     assert index.manifest().sentences == index._sentence_file().count() >= len(set(texts))
 
@@ -337,3 +341,29 @@ def test_chunks_carry_their_sentence_spans_and_readers_slice_them(seed_index):
     text = "Swelling lasts a week.\n• Ice helps.\nCall us if it gets worse."
     assert spanned_sentences(text, sentence_spans(text)) == split_sentences(text)
     assert spanned_sentences(text, "") == split_sentences(text)
+
+
+def test_a_sentence_no_reply_can_quote_is_not_embedded_at_ingest(tmp_path, embedder):
+    # A flattened table (over 60 words) or a two-word fragment is never quoted, so no reply reads
+    # its stored vector: an ingest does not embed it (a sixth of MedQuAD's sentence tokens).
+    table = (
+        "Signs and Symptoms Approximate number of patients "
+        + " ".join(f"Symptom{i} {i}%" for i in range(40))
+        + "."
+    )
+    record = {
+        "id": "t1",
+        "question": "What are the signs of this syndrome?",
+        "answer": f"The syndrome usually starts in childhood. {table} Ask a genetic counselor.",
+    }
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    index = Index(tmp_path / "data", embedder=embedder)
+    report = index.sync([corpus])
+    assert not report.errors and report.added == 1
+    texts = [t for d in index.documents() for t in split_sentences(d.page_content)]
+    assert table in texts
+    stored = index.sentence_vectors(texts)
+    assert table not in stored
+    assert {"The syndrome usually starts in childhood.", "Ask a genetic counselor."} <= set(stored)
+    assert report.sentences == 3  # the two quotable sentences and the page's question

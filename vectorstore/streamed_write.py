@@ -20,6 +20,7 @@ from vectorstore.chunking import Chunk
 from vectorstore.corpus import file_digest, kind_of, read_file
 from vectorstore.errors import InputChangedError, InputFileError
 from vectorstore.records import Page
+from vectorstore.sentences import quotable_length
 
 PART = 512  # chunks embedded and upserted together
 
@@ -210,9 +211,11 @@ def write_chunks(
         vectors = embed([c.embed_text for c in piece])
         # Only sentences no earlier ingest embedded: the file is keyed by text. The page
         # questions go in too: suggested follow-ups compare them with the patient's question
-        # (bot/follow_ups.py), and need not embed them then.
+        # (bot/follow_ups.py), and need not embed them then. A sentence no reply can quote (a
+        # flattened table, two words) is not embedded: nothing reads its vector.
         new = sentences.missing(
-            [s.text for c in piece for s in c.sentences()] + page_questions(piece)
+            [s.text for c in piece for s in c.sentences() if quotable_length(s.text)]
+            + page_questions(piece)
         )
         if new:
             sentences.put_many(new, sentence_vectors(new))
