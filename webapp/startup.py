@@ -110,17 +110,3 @@ class WarmingBot:
         thread = threading.Thread(target=self.warm, name="warm-up", daemon=True)
         thread.start()
         return thread
-
-    def warm_when_listening(self, server, *, poll: float = 0.05) -> threading.Thread:
-        """Start the warm-up in a thread as soon as the uvicorn server accepts connections."""
-
-        def run() -> None:
-            while not getattr(server, "started", False):
-                if getattr(server, "should_exit", False):
-                    return
-                time.sleep(poll)
-            self.warm()
-
-        thread = threading.Thread(target=run, name="warm-up", daemon=True)
-        thread.start()
-        return thread

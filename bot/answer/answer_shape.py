@@ -47,6 +47,7 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _STAND_IN = "qqqq"  # a word no cue names
 
 
+@functools.lru_cache(maxsize=1024)  # asked by every focus share of one reply (compose, parts)
 def shape_words(question: str) -> dict[str, tuple[re.Pattern, ...]]:
     """The question's words that are how it asks for a shape, not what it asks about ("made" of
     "made of", "doctor" of "what kind of doctor"), each with the answer cues of its shapes.

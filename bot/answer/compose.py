@@ -130,13 +130,10 @@ class ExtractiveComposer:
         q = np.asarray(question_vector, dtype=np.float32)
         fq = None if focus_vector is None else np.asarray(focus_vector, dtype=np.float32)
         shapes = asked_shapes(question)
-        addresses = directness(
-            q, shapes, vectors, sentences, lexical_share(question, sentences, focus)
-        )
+        shares = lexical_share(question, sentences, focus)
+        addresses = directness(q, shapes, vectors, sentences, shares)
         elsewhere = off_subject(docs, focus)
-        for cand, vec, lex, direct in zip(
-            cands, vectors, lexical_share(question, sentences, focus), addresses, strict=True
-        ):
+        for cand, vec, lex, direct in zip(cands, vectors, shares, addresses, strict=True):
             cand.vector, cand.lexical = vec, lex
             # Asked for a shape of answer ("made of": a definition), a sentence with neither that
             # shape nor a focus word is beside the point, however close its words.
