@@ -126,19 +126,30 @@ def write_section(text: str, path: Path = ROOT / "BENCHMARKS.md") -> None:
     write_marked(START, END, text, path)
 
 
-def main() -> int:
-    """Build the index once, run both paths on copies of it, print and write the table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(doc: str) -> argparse.Namespace:
+    """--limit and --no-write, as this benchmark and update_cost_server.py take them."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--limit", type=int, default=0, help="first N answers only (default all)")
     parser.add_argument("--no-write", action="store_true", help="print only, leave BENCHMARKS.md")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def write_corpus(folder: Path, limit: int) -> Path:
+    """The MedQuAD corpus (its first `limit` answers, 0: all) as one JSONL file under `folder`."""
+    corpus = folder / "corpus" / "medquad.jsonl"
+    corpus.parent.mkdir()
+    with gzip.open(CORPUS, "rt", encoding="utf-8") as src, corpus.open("w") as dst:
+        lines = (x for x in src if x.strip())
+        dst.writelines(itertools.islice(lines, limit) if limit else lines)
+    return corpus
+
+
+def main() -> int:
+    """Build the index once, run both paths on copies of it, print and write the table."""
+    args = arguments(__doc__)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        corpus = tmp / "corpus" / "medquad.jsonl"
-        corpus.parent.mkdir()
-        with gzip.open(CORPUS, "rt", encoding="utf-8") as src, corpus.open("w") as dst:
-            lines = (x for x in src if x.strip())
-            dst.writelines(itertools.islice(lines, args.limit) if args.limit else lines)
+        corpus = write_corpus(tmp, args.limit)
         started = time.perf_counter()
         base = Index(tmp / "base", embedder=SyntheticEmbedder())
         built = base.sync([corpus])

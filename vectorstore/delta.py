@@ -45,6 +45,11 @@ def read_delta(folder: Path) -> Delta | None:
         data = json.loads((Path(folder) / DELTA_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
+    return delta_from_dict(data)
+
+
+def delta_from_dict(data: dict) -> Delta:
+    """A delta record from its JSON object."""
     return Delta(base=data["base"], hidden=frozenset(data["hidden"]), own=frozenset(data["own"]))
 
 
@@ -98,3 +103,27 @@ def plan_update(
     if live_delta:
         return Plan(copy_from=live_delta.base, fold=(live, live_delta))
     return Plan(copy_from=live)
+
+
+def catalog_difference(base: str, base_files: dict, files: dict) -> dict:
+    """A delta's stored catalog: only the files whose entries differ from its base's."""
+    return {
+        "base": base,
+        "changed": {k: v for k, v in files.items() if base_files.get(k) != v},
+        "removed": sorted(set(base_files) - set(files)),
+    }
+
+
+def apply_difference(base_files: dict, stored: dict) -> dict:
+    """The whole catalog of a delta from its base's files and its stored difference."""
+    files = dict(base_files)
+    for key in stored["removed"]:
+        files.pop(key, None)
+    files.update(stored["changed"])
+    return {"files": files}
+
+
+def kept_with_bases(kept: set, read_delta: Callable[[str], Delta | None]) -> set:
+    """The generations to keep: those given, and the base of each that is a delta (a reader
+    still on a kept delta needs its base)."""
+    return set(kept) | {d.base for d in map(read_delta, [g for g in kept if g]) if d is not None}

@@ -49,6 +49,14 @@ def read_base_stats(folder: Path | None) -> dict | None:
     return {**stats, "vocab": vocab, "df": df}
 
 
+def memory_stats(lexical: LexicalIndex | None) -> dict | None:
+    """What read_base_stats gives, from a full generation's BM25 built in this process (a
+    replica without the published files builds it), or None for one loaded without them."""
+    if lexical is None or len(lexical) == 0 or lexical.avg_len <= 0:
+        return None
+    return {**corpus_stats(lexical), "vocab": lexical.vocab, "df": np.asarray(lexical.df)}
+
+
 def build_delta(docs: list[Document], question_context: bool, base: dict) -> LexicalIndex:
     """A LexicalIndex over the delta's chunks whose scores use the base's statistics: a stem the
     base holds has the base's document frequency, a new stem its count in the delta (rows in id

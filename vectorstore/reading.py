@@ -10,6 +10,7 @@ chunks are fetched by id (a bounded LRU cache), sentence vectors by text from th
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -18,7 +19,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from vectorstore.lexical import LEXICAL_FOLDER, LexicalIndex, lexical_stamp, open_lexical
-from vectorstore.lexical_delta import build_delta
+from vectorstore.lexical_delta import build_delta, memory_stats
 from vectorstore.parts import (
     Part,
     chunk_count,
@@ -29,6 +30,8 @@ from vectorstore.parts import (
 )
 from vectorstore.sentence_vectors import SENTENCE_VECTORS_FILE, SentenceVectors
 from vectorstore.store import collection_documents
+
+log = logging.getLogger(__name__)
 
 PUBLISHED = "published"  # a Chroma server's generations' local files (BM25), on a shared volume
 
@@ -58,14 +61,14 @@ class IndexReading:
                     self._parts = [self._part(gen, manifest.corpus_hash, manifest.chunks, context)]
                 else:
                     base = self.store.read_manifest(delta.base)
-                    self._parts = [
-                        self._part(
-                            delta.base, base.corpus_hash, base.chunks, context, delta.hidden
-                        ),
-                        self._part(
-                            gen, delta.own_hash(), len(delta.own), context, base_of=delta.base
-                        ),
-                    ]
+                    under = self._part(
+                        delta.base, base.corpus_hash, base.chunks, context, delta.hidden
+                    )
+                    own = self._part(
+                        gen, delta.own_hash(), len(delta.own), context, base_of=delta.base,
+                        base_lexical=under.lexical,
+                    )  # fmt: skip
+                    self._parts = [under, own]
                 self._parts_generation = gen
                 with self._records_lock:
                     self._records.clear()
@@ -80,9 +83,12 @@ class IndexReading:
         question_context: bool,
         hidden: frozenset[str] = frozenset(),
         base_of: str | None = None,
+        base_lexical: LexicalIndex | None = None,
     ) -> Part:
         """One generation's collection and saved BM25 (built now if it is missing; a delta's
-        scored with the statistics of its base `base_of`)."""
+        scored with the statistics of its base `base_of`: saved with the base's BM25, or, for a
+        replica without the published files, those of `base_lexical`, the base's BM25 as it
+        was just built in memory)."""
         collection = self.store.open_collection(gen)
         self._tune(collection)
         folder = self.lexical_folder(gen)
@@ -93,7 +99,14 @@ class IndexReading:
             lexical = LexicalIndex.load(folder, stamp)
             docs = [] if lexical is not None else self.store.all_documents(gen)
             if docs:
-                lexical = build_delta(docs, question_context, self._base_stats(base_of))
+                stats = self._base_stats(base_of) or memory_stats(base_lexical)
+                lexical = (
+                    LexicalIndex.build(docs, question_context)  # scores a little off: logged
+                    if stats is None
+                    else build_delta(docs, question_context, stats)
+                )
+                if stats is None:
+                    log.warning("no corpus statistics of %s: the delta's BM25 uses its own", gen)
         return Part(collection, lexical, hidden)
 
     def _tune(self, collection) -> None:

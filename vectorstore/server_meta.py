@@ -2,8 +2,9 @@
 
 Record ids start with the answer collection's name, so two indexes can share one server:
 `answers/pointer` (metadata: the live generation and the one before), `answers/manifest/<gen>`
-(the manifest JSON as its document) and `answers/catalog/<gen>/<part>` (the catalog JSON in
-pieces of at most 512 KiB, each carrying the part count and the SHA-256 of the whole).
+(the manifest JSON as its document), `answers/catalog/<gen>/<part>` (the catalog JSON in
+pieces of at most 512 KiB, each carrying the part count and the SHA-256 of the whole) and, for a
+delta generation, `answers/delta/<gen>/<part>` (its delta record, stored the same way).
 """
 
 from __future__ import annotations
@@ -72,32 +73,55 @@ class MetaRecords:
 
     def read_catalog(self, gen: str) -> dict:
         """A generation's catalog, joined from its parts and checked against its digest."""
-        meta = self._meta(False)
-        got = meta.get(where=self._filter(gen, "catalog")) if meta is not None else None
-        parts = sorted(zip(got["ids"], got["documents"], strict=True)) if got else []
-        text = "".join(doc for _, doc in parts)
-        info = got["metadatas"][0] if parts else {}
-        digest = hashlib.sha256(text.encode()).hexdigest()
-        if not parts or len(parts) != info.get("parts") or digest != info.get("sha256"):
-            raise IndexMissingError(
-                f"the catalog of {gen} on {self._where} is incomplete or damaged: "
-                "rebuild the index with `python -m bot ingest --rebuild`"
-            )
-        return json.loads(text)
+        catalog = self.read_json(gen, "catalog")
+        if catalog is None:
+            raise self._damaged(gen, "catalog")
+        return catalog
 
     def write_catalog(self, gen: str, catalog: dict) -> None:
         """Write a generation's catalog in parts of at most PART_CHARS characters of JSON."""
-        text = json.dumps(catalog, sort_keys=True)
+        self.write_json(gen, "catalog", catalog)
+
+    def _damaged(self, gen: str, kind: str) -> IndexMissingError:
+        return IndexMissingError(
+            f"the {kind} of {gen} on {self._where} is incomplete or damaged: "
+            "rebuild the index with `python -m bot ingest --rebuild`"
+        )
+
+    def read_json(self, gen: str, kind: str) -> dict | None:
+        """A generation's JSON record of this kind (`catalog`, `delta`), joined from its parts
+        (read by id: the first names how many there are); None when it has none, and
+        IndexMissingError when its parts are incomplete or do not match their digest."""
+        meta = self._meta(False)
+        if meta is None:
+            return None
+        first = meta.get(ids=[self._id(kind, gen, f"{0:05d}")])
+        if not first["ids"]:
+            return None
+        info = first["metadatas"][0] or {}
+        count = int(info.get("parts", 0))
+        docs = list(first["documents"])
+        if count > 1:
+            more = meta.get(ids=[self._id(kind, gen, f"{i:05d}") for i in range(1, count)])
+            docs += [doc for _, doc in sorted(zip(more["ids"], more["documents"], strict=True))]
+        text = "".join(docs)
+        if len(docs) != count or hashlib.sha256(text.encode()).hexdigest() != info.get("sha256"):
+            raise self._damaged(gen, kind)
+        return json.loads(text)
+
+    def write_json(self, gen: str, kind: str, data: dict) -> None:
+        """Write a generation's JSON record of this kind in parts of at most PART_CHARS."""
+        text = json.dumps(data, sort_keys=True)
         parts = [text[i : i + PART_CHARS] for i in range(0, len(text), PART_CHARS)] or [""]
         digest = hashlib.sha256(text.encode()).hexdigest()
         meta = self._meta(True)
-        meta.delete(where=self._filter(gen, "catalog"))  # a rewrite may have fewer parts
+        meta.delete(where=self._filter(gen, kind))  # a rewrite may have fewer parts
         meta.upsert(
-            ids=[self._id("catalog", gen, f"{i:05d}") for i in range(len(parts))],
+            ids=[self._id(kind, gen, f"{i:05d}") for i in range(len(parts))],
             embeddings=[NO_VECTOR] * len(parts),
             documents=parts,
             metadatas=[
-                {"collection": self.collection, "gen": gen, "kind": "catalog", "part": i}
+                {"collection": self.collection, "gen": gen, "kind": kind, "part": i}
                 | {"parts": len(parts), "sha256": digest}
                 for i in range(len(parts))
             ],
@@ -112,7 +136,7 @@ class MetaRecords:
         return {m["gen"] for m in got["metadatas"] if m and m.get("gen")}
 
     def drop(self, gen: str) -> None:
-        """Delete a generation's manifest and catalog records."""
+        """Delete a generation's records (manifest, catalog, delta)."""
         meta = self._meta(False)
         if meta is not None:
             meta.delete(where=self._filter(gen))

@@ -3,15 +3,20 @@
 Everything lives on the server, so replicas on several machines see one index: a collection per
 generation (`answers__gen-<ns>`) and a small `bot_meta` collection (see server_meta.py) holding
 the pointer to the live generation, each generation's manifest and catalog, and the ingest lease
-(see server_lock.py). A new generation is a copy of the live collection's records with their
-stored embeddings (nothing is embedded again), then the changes; the pointer is switched only
-when it is complete, and generations older than the one before are deleted.
+(see server_lock.py). A small update is a delta generation (delta.py): a new collection holding
+only the changed chunks, with a delta record naming the base and the base ids it hides, read as
+base + delta as in a local store; a large one (past `delta_share` of the base, or a rebuild) is
+a full generation: a copy of the base's records with their stored embeddings (nothing is embedded
+again), the live delta folded in, then the changes. The pointer is switched only when the new
+generation is complete, and generations older than the one before are deleted (never the base
+of a kept delta).
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import logging
 import threading
 import time
@@ -20,6 +25,14 @@ from typing import Any
 from langchain_core.documents import Document
 
 from vectorstore.breaker import BreakerOpen, CircuitBreaker
+from vectorstore.delta import (
+    Delta,
+    apply_difference,
+    catalog_difference,
+    delta_from_dict,
+    delta_json,
+    kept_with_bases,
+)
 from vectorstore.errors import IndexMissingError, StoreUnavailableError
 from vectorstore.manifest import Manifest
 from vectorstore.server_lock import TTL_SECONDS, Lease
@@ -303,6 +316,7 @@ class ChromaServerStore:
             for c in self._client().list_collections()
             if c.name.startswith(prefix)
         }
+        keep = kept_with_bases(keep, self.read_delta)  # a kept delta's base stays
         for old in sorted((gens | self._records.generations()) - keep):
             self._drop(old)  # includes unfinished ones left by a killed ingest
 
@@ -320,22 +334,39 @@ class ChromaServerStore:
     def read_catalog(self, gen: str) -> dict:
         """Which chunk ids came from which file (and that file's digest)."""
         with self._reachable():
-            return self._records.read_catalog(gen)
+            data = self._records.read_catalog(gen)
+        if "base" not in data:
+            return data
+        return apply_difference(self.read_catalog(data["base"])["files"], data)
 
     def write_catalog(self, gen: str, catalog: dict) -> None:
-        """Write a generation's catalog (in parts: it can be megabytes)."""
+        """Write a generation's catalog (in parts: it can be megabytes); a delta's holds only
+        the files whose entries differ from its base's (written after its delta record)."""
+        delta = self.read_delta(gen)
+        if delta is not None:
+            base = self.read_catalog(delta.base)["files"]
+            catalog = catalog_difference(delta.base, base, catalog["files"])
         with self._reachable():
             self._records.write_catalog(gen, catalog)
 
     # ----- deltas ------------------------------------------------------------------------
     def supports_deltas(self) -> bool:
-        """False: every update here writes a full generation (a copy of the live collection on
-        the server, then the change), since a delta's BM25 index needs a local folder."""
-        return False
+        """True: a small update is a delta generation over the live one's base, as in a local
+        store (delta.py): a new collection with only the changed chunks and a delta record, no
+        copy of the base's collection on the server; its BM25 files are published beside the
+        base's (Index.lexical_folder)."""
+        return True
 
-    def read_delta(self, gen: str) -> None:
-        """None: no generation on a server is a delta."""
-        return None
+    def read_delta(self, gen: str) -> Delta | None:
+        """The delta record of a generation, or None for a full generation."""
+        with self._reachable():
+            data = self._records.read_json(gen, "delta")
+        return None if data is None else delta_from_dict(data)
+
+    def write_delta(self, gen: str, delta: Delta) -> None:
+        """Mark a generation as a delta over `delta.base`."""
+        with self._reachable():
+            self._records.write_json(gen, "delta", json.loads(delta_json(delta)))
 
     def generation_folder(self, gen: str) -> None:
         """None: a server's generations have no local folder (the index publishes their BM25

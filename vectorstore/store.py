@@ -13,7 +13,15 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 
-from vectorstore.delta import DELTA_FILE, Delta, delta_json, read_delta
+from vectorstore.delta import (
+    DELTA_FILE,
+    Delta,
+    apply_difference,
+    catalog_difference,
+    delta_json,
+    kept_with_bases,
+    read_delta,
+)
 from vectorstore.errors import IndexMissingError
 from vectorstore.manifest import Manifest
 
@@ -144,7 +152,7 @@ class ChromaStore:
     def _prune(self, keep: str) -> None:
         gens = sorted(p.name for p in self.root.glob(f"{_GEN_PREFIX}*") if p.is_dir())
         kept = {keep, *[g for g in gens if g != keep][-(_KEEP - 1) :]}
-        kept |= {d.base for d in map(self.read_delta, list(kept)) if d is not None}
+        kept = kept_with_bases(kept, self.read_delta)
         for old in [g for g in gens if g not in kept]:
             self._close(old)
             shutil.rmtree(self.root / old, ignore_errors=True)
@@ -189,11 +197,7 @@ class ChromaStore:
         data = json.loads((self._path(gen) / "catalog.json").read_text("utf-8"))
         if "base" not in data:
             return data
-        files = dict(self.read_catalog(data["base"])["files"])  # a delta's: what differs
-        for key in data["removed"]:
-            files.pop(key, None)
-        files.update(data["changed"])
-        return {"files": files}
+        return apply_difference(self.read_catalog(data["base"])["files"], data)
 
     def write_catalog(self, gen: str, catalog: dict) -> None:
         """Write a generation's catalog; a delta's holds only the files whose entries differ
@@ -201,12 +205,7 @@ class ChromaStore:
         delta = self.read_delta(gen)
         if delta is not None:
             base = self.read_catalog(delta.base)["files"]
-            files = catalog["files"]
-            catalog = {
-                "base": delta.base,
-                "changed": {k: v for k, v in files.items() if base.get(k) != v},
-                "removed": sorted(set(base) - set(files)),
-            }
+            catalog = catalog_difference(delta.base, base, catalog["files"])
         _atomic_write(self._path(gen) / "catalog.json", json.dumps(catalog, sort_keys=True))
 
     # ----- Chroma ------------------------------------------------------------------------
