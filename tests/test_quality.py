@@ -30,6 +30,8 @@ PARTS = ROOT / "tests" / "data" / "quality_parts.jsonl"
 PARTS_BLIND = ROOT / "tests" / "data" / "quality_parts_blind.jsonl"
 JOINT = ROOT / "tests" / "data" / "quality_joint.jsonl"
 JOINT_BLIND = ROOT / "tests" / "data" / "quality_joint_blind.jsonl"
+SHAPE = ROOT / "tests" / "data" / "quality_shape.jsonl"
+SHAPE_BLIND = ROOT / "tests" / "data" / "quality_shape_blind.jsonl"
 # What the set must show (issue 11). FIRST_ANSWERS is the floor measured when the first statement
 # came to be chosen by focus and answer shape (0.911 on this set, 41 of 45), so a regression fails.
 FIRST_ANSWERS, REDUNDANT, HONEST, FALSE_NOT_COVERED = 0.9, 0, 1.0, 0.05
@@ -269,6 +271,21 @@ def test_focus_spread_over_different_answers_is_not_covered(quality_bot, tmp_pat
     assert m["uncovered_honest"] >= 0.83
     assert m["false_not_covered"] == 0.0
     assert len(load_cases(JOINT_BLIND)) >= 8
+
+
+def test_a_question_asking_a_time_span_is_answered_with_one_first(quality_bot, tmp_path):
+    """Questions asking how long a specific effect lasts ("How long until a droopy eyelid from
+    Botox gets better?"), where the sentences naming the effect give no time span but the same
+    page says how long Botox lasts (quality_shape.jsonl; its blind twin is reported, not held to
+    this). Written before the shaped lead (compose._shaped_lead): 4 of 6 first statements
+    answered then, on both halves."""
+    m = metrics(_run(quality_bot, load_cases(SHAPE), tmp_path).results)
+    assert m["first_statement_answers"] == 1.0
+    assert m["false_not_covered"] == 0.0 and m["redundant_pairs"] == 0
+    assert len(load_cases(SHAPE_BLIND)) >= 6
+    reply = quality_bot.answer("How long until a droopy eyelid from Botox gets better?")
+    first = quoted_statements(reply.text)[0]
+    assert "month" in first and "eyelid" in reply.text  # the span first, the eyelid still there
 
 
 def test_what_the_answers_on_the_subject_lack_is_named(quality_bot):

@@ -214,6 +214,33 @@ class ExtractiveComposer:
             closest = np.maximum(closest, sims[pick])
         return [pool[i] for i in chosen]
 
+    def _shaped_lead(
+        self,
+        question: str,
+        cands: list[Candidate],
+        pool: list[Candidate],
+        chosen: list[Candidate],
+    ) -> Candidate | None:
+        """The sentence to put first when the question asks for a shape of answer ("how long
+        until a droopy eyelid gets better?": a time span) and no chosen statement has it: the
+        most direct sentence of that shape, relevant to the question, on a page where the
+        chosen sentences are ("Effects of Botox are temporary and wear off in 3-4 months." on
+        the page where a doctor mentions droopy eyelids). None when a chosen statement has the
+        shape already, or no such sentence is there."""
+        shapes = asked_shapes(question)
+        if not shapes or not chosen or any(has_shape(c.sentence, shapes) for c in chosen):
+            return None
+        pages = {c.doc.metadata.get("page_id") for c in chosen}
+        shaped = [
+            c
+            for c in cands
+            if not c.own_case
+            and c.direct >= self.min_relevance
+            and c.doc.metadata.get("page_id") in pages
+            and has_shape(c.sentence, shapes)
+        ]
+        return max(shaped, key=lambda c: c.addresses, default=None)
+
     def compose(
         self,
         question: str,
@@ -247,6 +274,10 @@ class ExtractiveComposer:
         parts = question_parts(question)
         leads = self._part_scores(parts, pool, focus) if len(parts) > 1 and pool else ()
         chosen = self._select(pool, budget, leads)
+        lead = self._shaped_lead(question, cands, pool, chosen) if not leads else None
+        if lead is not None:
+            pool = [lead, *(c for c in pool if c is not lead)]
+            chosen = self._select(pool, budget, [[0.0] + [-math.inf] * (len(pool) - 1)])
         # Other answers' sentences that say what a quoted one says, figures perhaps differing.
         picked = {id(c) for c in chosen}
         repeats: dict[int, list[Candidate]] = {}
