@@ -19,7 +19,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from bot import prompts
 from bot.answer.backends import Generator, get_backend
 from bot.answer.compose import ExtractiveComposer, reframe
-from bot.answer.coverage import check_coverage, check_focus
+from bot.answer.coverage import check_coverage, check_focus, off_topic
 from bot.answer.gate import relevant
 from bot.answer.retrieve import HybridRetriever
 from bot.answer.rewrite import standalone
@@ -178,6 +178,7 @@ class Bot:
                 coverage.covered, state["docs"], frequency, self.vectors.many, self.embed_query
             )[0]
         state["focus"] = focus.weights
+        state["off_topic"] = off_topic(state["docs"], focus)
         span = focus.span()
         # The focus words alone, when they are not the whole question: one more query vector.
         if span and span != state.get("asked", state["question"]).strip():
@@ -210,6 +211,7 @@ class Bot:
             self.embed_query(_asked(state)),
             state.get("focus"),
             state.get("focus_vector"),
+            off_topic=state.get("off_topic", frozenset()),
         )
         state["draft"], state["answers"] = render(composition, docs)
         state["composition"] = composition
@@ -235,6 +237,7 @@ class Bot:
                 self.embed_query(_asked(state)),
                 state.get("focus"),
                 state.get("focus_vector"),
+                off_topic=state.get("off_topic", frozenset()),
             )
             draft, answers = render(composition, state["docs"])
             state["composition"] = composition

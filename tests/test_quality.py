@@ -13,7 +13,8 @@ from bot import prompts
 from bot.answer.agreement import exactly_supports
 from bot.answer.answer_shape import asked_shapes, has_shape
 from bot.answer.compose import ExtractiveComposer
-from bot.answer.focus import focus_of
+from bot.answer.coverage import off_topic
+from bot.answer.focus import Focus, focus_of
 from bot.answer.parts import question_parts
 from bot.answer.quotable import case_specific, statement_like
 from bot.answer.spelling import edit_distance, meant, vocabulary
@@ -30,6 +31,7 @@ PARTS = ROOT / "tests" / "data" / "quality_parts.jsonl"
 PARTS_BLIND = ROOT / "tests" / "data" / "quality_parts_blind.jsonl"
 JOINT = ROOT / "tests" / "data" / "quality_joint.jsonl"
 JOINT_BLIND = ROOT / "tests" / "data" / "quality_joint_blind.jsonl"
+BOTOX_PAGES = {"000_674dcb4655ddd097", "001_3189914d5f52dce4"}
 SHAPE = ROOT / "tests" / "data" / "quality_shape.jsonl"
 SHAPE_BLIND = ROOT / "tests" / "data" / "quality_shape_blind.jsonl"
 # What the set must show (issue 11). FIRST_ANSWERS is the floor measured when the first statement
@@ -286,6 +288,31 @@ def test_a_question_asking_a_time_span_is_answered_with_one_first(quality_bot, t
     reply = quality_bot.answer("How long until a droopy eyelid from Botox gets better?")
     first = quoted_statements(reply.text)[0]
     assert "month" in first and "eyelid" in reply.text  # the span first, the eyelid still there
+
+
+def test_an_answer_that_names_nothing_of_the_subject_is_not_quoted(quality_bot):
+    """A lip filler answer ("Bruising is common and usually fades within 7 to 10 days.") was
+    quoted for a Botox question, and counted among the answers considered."""
+    reply = quality_bot.answer("How long until my face stops looking lopsided after Botox?")
+    assert reply.kind == "answer" and reply.citations
+    assert {c.page_id for c in reply.citations} <= BOTOX_PAGES
+    assert "Bruising" not in reply.text and "of 7)" not in reply.text
+
+
+def test_off_topic_answers_are_those_naming_none_of_the_subject():
+    def doc(answer: str, title: str, text: str) -> Document:
+        return Document(text, metadata={"answer_id": answer, "page_title": title})
+
+    docs = [
+        doc("b#1", "Is Botox permanent?", "It wears off in 3 months."),
+        doc("f#1", "How long does lip filler last?", "Bruising fades within 7 to 10 days."),
+    ]
+    botox = Focus("How long after Botox?", {"lopsid": 3.0}, {}, topic=frozenset({"botox"}))
+    assert off_topic(docs, botox) == {"f#1"}
+    # A focus word in a page's title is part of the subject too; nobody named: nothing is off.
+    filler = Focus("Botox or lip filler?", {"filler": 2.0}, {}, topic=frozenset({"botox"}))
+    assert off_topic(docs, filler) == frozenset()
+    assert off_topic(docs, Focus("x", {"zebra": 1.0}, {})) == frozenset()
 
 
 def test_what_the_answers_on_the_subject_lack_is_named(quality_bot):

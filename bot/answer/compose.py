@@ -248,10 +248,15 @@ class ExtractiveComposer:
         question_vector: Sequence[float],
         focus: Mapping[str, float] | None = None,
         focus_vector: Sequence[float] | None = None,
+        *,
+        off_topic: frozenset[str] = frozenset(),
     ) -> Composition:
         """Choose and group sentences; an empty composition means nothing answers the question.
 
-        `focus` (stem -> weight, bot/answer/focus.py) says which of the question's words matter."""
+        `focus` (stem -> weight, bot/answer/focus.py) says which of the question's words matter;
+        `off_topic`: answers about something else (bot/answer/coverage.py), never quoted."""
+        if off_topic:
+            docs = [d for d in docs if d.metadata.get("answer_id", d.id) not in off_topic]
         cands = self.score(question, docs, question_vector, focus, focus_vector)
         total = len({d.metadata.get("answer_id", d.id) for d in docs})
         organisations = bool(docs) and all(

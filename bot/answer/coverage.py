@@ -29,17 +29,33 @@ from vectorstore.sentences import chunk_sentences
 SUBJECT_WORDS = 5  # a focus of at most this many words is judged on the answers on its subject
 
 
-def on_subject(docs: Sequence[Document], focus: Focus) -> list[Document]:
-    """The retrieved chunks of the answers that name the most of the question's subject."""
+def _subject_named(docs: Sequence[Document], focus: Focus) -> dict[str, int]:
+    """How many of the question's subject words (its topic words and the focus words some
+    retrieved page has in its title) each answer names, its page title included."""
     bags: dict[str, set[str]] = {}
     for d in docs:
         text = f"{d.metadata.get('page_title') or ''}\n{d.page_content}"
         bags.setdefault(d.metadata.get("answer_id", d.id), set()).update(said_stems(text))
     titles = set().union(*(said_stems(d.metadata.get("page_title") or "") for d in docs))
     subject = focus.topic | (titles & focus.weights.keys())
-    named = {a: len(subject & bag) for a, bag in bags.items()}
+    return {a: len(subject & bag) for a, bag in bags.items()}
+
+
+def on_subject(docs: Sequence[Document], focus: Focus) -> list[Document]:
+    """The retrieved chunks of the answers that name the most of the question's subject."""
+    named = _subject_named(docs, focus)
     most = max(named.values(), default=0)
     return [d for d in docs if named[d.metadata.get("answer_id", d.id)] == most]
+
+
+def off_topic(docs: Sequence[Document], focus: Focus) -> frozenset[str]:
+    """Ids of the answers that name none of the question's subject words while others name
+    some: a lip filler answer for "How long until my face stops looking lopsided after
+    Botox?" (the composer quotes none of them). Empty when no answer names any."""
+    named = _subject_named(docs, focus)
+    if not any(named.values()):
+        return frozenset()
+    return frozenset(a for a, n in named.items() if n == 0)
 
 
 def check_focus(
