@@ -16,7 +16,7 @@ from bot.answer.compose import ExtractiveComposer
 from bot.answer.coverage import off_topic
 from bot.answer.focus import Focus, focus_of
 from bot.answer.parts import question_parts
-from bot.answer.quotable import case_specific, statement_like
+from bot.answer.quotable import case_specific, flattened_list, statement_like
 from bot.answer.spelling import edit_distance, meant, vocabulary
 from bot.eval_cases import load_cases
 from bot.eval_metrics import metrics
@@ -231,6 +231,27 @@ def test_composer_drops_a_repeated_claim(embedder):
     quotes = [s.quote for s in got.statements]
     assert sum("not permanent" in q for q in quotes) == 1
     assert not redundant_pairs(quotes, embedder.embed)
+
+
+def test_a_list_intro_and_its_items_on_one_line_are_not_quoted(embedder):
+    # MedQuAD: 3 of 300 dev replies quoted such a line for "What are the genetic changes ...?"
+    resources = (
+        "These resources address the diagnosis or management of familial porencephaly: - Gene "
+        "Review: COL4A1-Related Disorders - Genetic Testing Registry: Familial porencephaly"
+    )
+    table = "Signs and Symptoms Autosomal dominant inheritance - Blepharospasm - Clumsiness"
+    assert flattened_list(resources) and not flattened_list(table)
+    assert not flattened_list("It wears off with time - perhaps 3 months: see your injector.")
+    docs = [
+        Document(page_content=t, metadata={"answer_id": f"a{i}"}, id=f"a{i}")
+        for i, t in enumerate(
+            [resources, "Familial porencephaly is caused by mutations in the COL4A1 gene."]
+        )
+    ]
+    question = "What are the genetic changes related to familial porencephaly?"
+    composer = ExtractiveComposer(embedder.embed, min_relevance=0.0)
+    got = composer.compose(question, docs, embedder.embed_query(question))
+    assert [s.quote for s in got.statements] == [docs[1].page_content]
 
 
 def test_quality_helpers():

@@ -80,6 +80,20 @@ def statement_like(sentence: str, max_words: int = MAX_SENTENCE_WORDS) -> bool:
     return True
 
 
+FLATTENED_ITEMS = 2  # " - " items after a colon that make a line a list intro with its items
+_ITEM = re.compile(r"\s-\s")
+
+
+def flattened_list(sentence: str) -> bool:
+    """A list intro and its items that lost their line breaks, read as one sentence ("These
+    resources address the diagnosis or management of X: - Gene Review: ... - Genetic Testing
+    Registry: ..."): items, not a statement, so not quoted as one (coverage still reads its
+    words). A flattened table without an intro ("Signs and Symptoms ... Blepharospasm -
+    Clumsiness - ...") is left quotable: for "What are the symptoms of X?" it is the answer."""
+    colon = sentence.find(":")
+    return colon >= 0 and len(_ITEM.findall(sentence, colon)) >= FLATTENED_ITEMS
+
+
 @functools.lru_cache(maxsize=65536)
 def case_specific(sentence: str) -> bool:
     """Whether a sentence is about the original asker's own case (bot/wordlists/case_cues.txt)."""
