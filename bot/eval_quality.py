@@ -6,7 +6,10 @@ A case may carry `nuggets` (facts a good reply contains, each a list of alternat
 substring test on whitespace-normalised text. Two quoted statements of one reply are redundant
 when their vectors' cosine is at least REDUNDANT_COSINE (the stored sentence vectors, when the run
 has an embedder) or when one has at least REDUNDANT_OVERLAP of the other's content words (the
-overlap coefficient |A & B| / min(|A|, |B|), over at least 3 words on the smaller side).
+overlap coefficient |A & B| / min(|A|, |B|), over at least 3 words on the smaller side), words that
+only refer back to the treatment ("the effects", "the results": bot/wordlists/
+subject_references.txt) left out, so "The effects should wear off in about 3 months." repeats
+"The botox will wear off with time - perhaps 3 months.".
 A case expecting `partial` (a question with a part the answers cover and a part they do not) is
 honest when the reply is marked partial, and its nuggets are looked for in the statements it
 quotes for the covered part.
@@ -19,7 +22,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from bot.words import content_words
+from bot.words import claim_words
 
 REDUNDANT_COSINE = 0.85
 REDUNDANT_OVERLAP = 0.8
@@ -61,7 +64,7 @@ def has_nugget(text: str, nugget: Sequence[str]) -> bool:
 
 
 def _overlap(a: str, b: str) -> float:
-    wa, wb = content_words(a), content_words(b)
+    wa, wb = claim_words(a), claim_words(b)
     small = min(len(wa), len(wb))
     return len(wa & wb) / small if small >= 3 else 0.0
 

@@ -29,6 +29,19 @@ def content_words(text: str) -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=1)
+def subject_references() -> frozenset[str]:
+    """bot/wordlists/subject_references.txt: nouns that refer back to the treatment discussed."""
+    return frozenset(wordlist("subject_references"))
+
+
+@functools.lru_cache(maxsize=65536)
+def claim_words(text: str) -> frozenset[str]:
+    """Content words minus those that only refer back to the subject ("the effects", "the
+    results"): what two sentences are compared on to tell whether they make the same claim."""
+    return content_words(text) - subject_references()
+
+
+@functools.lru_cache(maxsize=1)
 def _stemmer():
     import Stemmer
 

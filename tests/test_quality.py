@@ -34,6 +34,8 @@ JOINT_BLIND = ROOT / "tests" / "data" / "quality_joint_blind.jsonl"
 BOTOX_PAGES = {"000_674dcb4655ddd097", "001_3189914d5f52dce4"}
 SHAPE = ROOT / "tests" / "data" / "quality_shape.jsonl"
 SHAPE_BLIND = ROOT / "tests" / "data" / "quality_shape_blind.jsonl"
+REPEAT = ROOT / "tests" / "data" / "quality_repeat.jsonl"
+REPEAT_BLIND = ROOT / "tests" / "data" / "quality_repeat_blind.jsonl"
 # What the set must show (issue 11). FIRST_ANSWERS is the floor measured when the first statement
 # came to be chosen by focus and answer shape (0.911 on this set, 41 of 45), so a regression fails.
 FIRST_ANSWERS, REDUNDANT, HONEST, FALSE_NOT_COVERED = 0.9, 0, 1.0, 0.05
@@ -231,6 +233,27 @@ def test_composer_drops_a_repeated_claim(embedder):
     quotes = [s.quote for s in got.statements]
     assert sum("not permanent" in q for q in quotes) == 1
     assert not redundant_pairs(quotes, embedder.embed)
+
+
+def test_a_claim_repeated_without_naming_the_treatment_is_said_once(seed_bot, tmp_path):
+    """On the seed pages alone (what `make run` serves), "How long until my face stops looking
+    lopsided after Botox?" quoted "The botox will wear off with time - perhaps 3 months." and then
+    "The effects should wear off in about 3 months." (cosine 0.59: the second never names Botox).
+    quality_repeat.jsonl was written before the change (1 redundant pair then, under the eval's
+    claim-word rule; its blind twin also 1, reported in BENCHMARKS.md, not held to this)."""
+    m = metrics(_run(seed_bot, load_cases(REPEAT), tmp_path).results)
+    assert m["redundant_pairs"] == 0 and m["false_not_covered"] == 0.0
+    assert len(load_cases(REPEAT_BLIND)) >= 6
+    reply = seed_bot.answer("How long until my face stops looking lopsided after Botox?")
+    quotes = quoted_statements(reply.text)
+    assert sum("wear off" in q for q in quotes) == 1, reply.text
+    assert '"about 3 months"' in reply.text  # the other doctor is heard in the figures line
+    assert redundant_pairs(
+        ["Botox will wear off in approximately 3 months.", "The effects wear off in 3 months."]
+    )
+    assert not redundant_pairs(
+        ["Swelling usually lasts about 2 weeks.", "Bruising usually lasts about 2 weeks."]
+    )
 
 
 def test_a_list_intro_and_its_items_on_one_line_are_not_quoted(embedder):

@@ -10,7 +10,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from bot.answer.verify import negation_conflict, numbers_missing
-from bot.words import content_words
+from bot.words import claim_words, content_words
 
 AGREE = 0.70  # two doctors' sentences this similar say much the same thing...
 SHARED_WORDS = 0.45  # ...when one also has most of the other's distinctive words (idf-weighted)
@@ -71,7 +71,9 @@ class Statement:
 
 
 def _overlap(a: str, b: str) -> float:
-    wa, wb = content_words(a), content_words(b)
+    """The overlap coefficient of two sentences' claim words (bot.words.claim_words: words that
+    only refer back to the treatment, "the effects", are left out), over at least 3 words."""
+    wa, wb = claim_words(a), claim_words(b)
     small = min(len(wa), len(wb))
     return len(wa & wb) / small if small >= 3 else 0.0
 
@@ -93,7 +95,12 @@ def exactly_supports(member: str, quote: str) -> bool:
 
 def _same_claim(a: Candidate, b: Candidate, weight: dict[str, float]) -> bool:
     """Close in meaning AND covering most of a's distinctive words ("no reverse effect" is not
-    "the effects are not permanent", however close the embeddings) AND exactly supported."""
+    "the effects are not permanent", however close the embeddings) AND exactly supported; or
+    nearly the same claim words and exactly supported ("The effects should wear off in about 3
+    months." backs "The botox will wear off with time - perhaps 3 months.", whose vectors are
+    far apart because one never names Botox)."""
+    if _overlap(a.sentence, b.sentence) >= DUPLICATE_OVERLAP:
+        return exactly_supports(b.sentence, a.sentence)
     if float(np.dot(a.vector, b.vector)) < AGREE:
         return False
     words_a, words_b = content_words(a.sentence), content_words(b.sentence)
