@@ -36,6 +36,8 @@ SHAPE = ROOT / "tests" / "data" / "quality_shape.jsonl"
 SHAPE_BLIND = ROOT / "tests" / "data" / "quality_shape_blind.jsonl"
 REPEAT = ROOT / "tests" / "data" / "quality_repeat.jsonl"
 REPEAT_BLIND = ROOT / "tests" / "data" / "quality_repeat_blind.jsonl"
+CAUSE = ROOT / "tests" / "data" / "quality_cause.jsonl"
+CAUSE_BLIND = ROOT / "tests" / "data" / "quality_cause_blind.jsonl"
 # What the set must show (issue 11). FIRST_ANSWERS is the floor measured when the first statement
 # came to be chosen by focus and answer shape (0.911 on this set, 41 of 45), so a regression fails.
 FIRST_ANSWERS, REDUNDANT, HONEST, FALSE_NOT_COVERED = 0.9, 0, 1.0, 0.05
@@ -162,6 +164,23 @@ def test_focus_leaves_out_topic_and_asking_words():
         "I had it four weeks ago and I cannot move. Is that permanent?", lambda s: 0, 10
     )
     assert set(story.weights) == {"perman"}  # the story is context; the question is the focus
+
+
+def test_a_relation_verb_weighs_no_more_than_what_it_relates(quality_bot, tmp_path):
+    """ "Can a chemical peel cause a droopy eyelid?" was answered with "Sun exposure after a peel
+    can cause dark patches." ("cause", rare on these pages, was its heaviest focus word), and
+    "Can a chemical peel cause redness?" opened with the same sentence. quality_cause.jsonl was
+    written before the change (first statement 4 of 5 then; its blind twin 1 of 3)."""
+    frequency = {"peel": 3, "caus": 1, "droopi": 4, "eyelid": 4}.get
+    focus = focus_of("Can a chemical peel cause a droopy eyelid?", lambda s: frequency(s, 0), 40)
+    assert focus.weights["caus"] <= min(w for s, w in focus.weights.items() if s != "caus")
+    alone = focus_of("What causes it?", lambda s: frequency(s, 0), 40)
+    assert set(alone.weights) == {"caus"}  # nothing else to relate: it keeps its weight
+    m = metrics(_run(quality_bot, load_cases(CAUSE), tmp_path).results)
+    assert m["first_statement_answers"] == 1.0 and m["uncovered_honest"] == 1.0
+    assert m["false_not_covered"] == 0.0 and len(load_cases(CAUSE_BLIND)) >= 6
+    reply = quality_bot.answer("Can a chemical peel cause a droopy eyelid?")
+    assert reply.kind in ("partial", "abstain") and "dark patches" not in reply.text
 
 
 @pytest.mark.parametrize(

@@ -7,11 +7,15 @@ frequencies: idf = ln((N + 1) / (df + 0.5))), a word the corpus lacks weighing m
 sentence addresses a focus word when it contains its stem. The answers do not cover the question
 when the focus words none of their sentences contains carry at least UNCOVERED_SHARE of the
 focus's weight, the heaviest of them included, and those words are not said in other words
-either (see `not_covered`).
+either (see `not_covered`). A verb that only relates the subject to what is asked ("cause" of
+"Can a chemical peel cause a droopy eyelid?", bot/wordlists/relation_words.txt) weighs no more
+than the question's lightest other focus word: a sentence where the peel "can cause dark
+patches" neither answers that question nor covers it.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -183,7 +187,17 @@ def focus_of(
         words[s] = token
         if not df and n_docs >= ABSENCE_TELLS and (knows is None or not knows(token)):
             unknown.add(s)
+    relation = relation_stems()
+    others = [w for s, w in weights.items() if s not in relation]
+    if others:
+        weights = {s: min(w, min(others)) if s in relation else w for s, w in weights.items()}
     return Focus(question, weights, words, unknown=frozenset(unknown), topic=frozenset(topic))
+
+
+@functools.lru_cache(maxsize=1)
+def relation_stems() -> frozenset[str]:
+    """Stems of bot/wordlists/relation_words.txt ("cause", "lead to")."""
+    return frozenset(stem(w) for w in wordlist("relation_words"))
 
 
 def not_covered(
