@@ -38,6 +38,8 @@ REPEAT = ROOT / "tests" / "data" / "quality_repeat.jsonl"
 REPEAT_BLIND = ROOT / "tests" / "data" / "quality_repeat_blind.jsonl"
 CAUSE = ROOT / "tests" / "data" / "quality_cause.jsonl"
 CAUSE_BLIND = ROOT / "tests" / "data" / "quality_cause_blind.jsonl"
+REMEDY = ROOT / "tests" / "data" / "quality_remedy.jsonl"
+REMEDY_BLIND = ROOT / "tests" / "data" / "quality_remedy_blind.jsonl"
 # What the set must show (issue 11). FIRST_ANSWERS is the floor measured when the first statement
 # came to be chosen by focus and answer shape (0.911 on this set, 41 of 45), so a regression fails.
 FIRST_ANSWERS, REDUNDANT, HONEST, FALSE_NOT_COVERED = 0.9, 0, 1.0, 0.05
@@ -181,6 +183,24 @@ def test_a_relation_verb_weighs_no_more_than_what_it_relates(quality_bot, tmp_pa
     assert m["false_not_covered"] == 0.0 and len(load_cases(CAUSE_BLIND)) >= 6
     reply = quality_bot.answer("Can a chemical peel cause a droopy eyelid?")
     assert reply.kind in ("partial", "abstain") and "dark patches" not in reply.text
+
+
+def test_a_question_asking_for_a_remedy_is_answered_with_one_first(quality_bot, tmp_path):
+    """ "Is there a treatment for a droopy eyelid after Botox?" opened with "... getting a droopy
+    eyelid is not the goal of treatment ..."; "What can I do about swelling after lip filler?"
+    was read as asking what activity is safe afterwards. quality_remedy.jsonl was written before
+    the remedy cues were widened: 0 of 6 first statements answered then (its blind twin 0 of 4)."""
+    assert not asked_shapes("What can I do about swelling after lip filler?", must=True)
+    assert not asked_shapes("How can I avoid dark patches after a chemical peel?", must=True)
+    assert asked_shapes("Can I go for a walk after my Botox?", must=True)
+    remedy = asked_shapes("Is there a treatment for a droopy eyelid?")
+    assert has_shape("Diabetic heart disease is treated with lifestyle changes.", remedy)
+    assert not has_shape("I have treated thousands of patients with Botox.", remedy)
+    m = metrics(_run(quality_bot, load_cases(REMEDY), tmp_path).results)
+    assert m["first_statement_answers"] >= 0.83 and m["uncovered_honest"] == 1.0
+    assert m["false_not_covered"] == 0.0 and len(load_cases(REMEDY_BLIND)) >= 5
+    reply = quality_bot.answer("Is there a treatment for a droopy eyelid after Botox?")
+    assert "eye drops" in quoted_statements(reply.text)[0]
 
 
 @pytest.mark.parametrize(
