@@ -16,7 +16,13 @@ from bot.answer.compose import ExtractiveComposer
 from bot.answer.coverage import off_topic
 from bot.answer.focus import Focus, focus_of
 from bot.answer.parts import question_parts
-from bot.answer.quotable import case_specific, flattened_list, statement_like
+from bot.answer.quotable import (
+    case_specific,
+    flattened_list,
+    points_elsewhere,
+    statement_like,
+    without_heading,
+)
 from bot.answer.spelling import edit_distance, meant, vocabulary
 from bot.eval_cases import load_cases
 from bot.eval_metrics import metrics
@@ -314,6 +320,54 @@ def test_a_list_intro_and_its_items_on_one_line_are_not_quoted(embedder):
     composer = ExtractiveComposer(embedder.embed, min_relevance=0.0)
     got = composer.compose(question, docs, embedder.embed_query(question))
     assert [s.quote for s in got.statements] == [docs[1].page_content]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "left"),
+    [  # MedQuAD pages that lost their line breaks: 9 of 300 dev replies quoted such a heading
+        ("Key Points There are different types of treatment for X.", "There are different"),
+        ("Many Treatment Options There are many options.", "There are many options."),
+        ("Treatment for Dry Mouth Dry mouth treatment will depend on the cause.", "Dry mouth "),
+        (
+            "Treatment Options for Bone Tumors Localized Bone Tumors Treatment may include surgery.",
+            "Treatment may include surgery.",
+        ),
+        ("Osteosarcoma and Malignant Fibrous Histiocytoma Treatment of it may vary.", "Treatment"),
+        ("The effects of Botox are not permanent.", "The effects"),  # no heading
+        ("Hyaluronic acid lip fillers usually last 6 to 12 months.", "Hyaluronic"),
+        ("In some people it lasts longer, up to a year.", "In some"),
+    ],
+)
+def test_a_heading_glued_to_a_sentence_is_not_quoted(sentence, left):
+    assert without_heading(sentence).startswith(left)
+
+
+def test_a_sentence_pointing_at_other_material_is_not_a_statement(embedder):
+    # 8 of 300 MedQuAD dev replies quoted one ("See a glossary of glaucoma terms." came first).
+    for pointer in (
+        "See a glossary of glaucoma terms.",
+        "(Watch the video to learn how dry mouth is treated.",
+        "Click on the links below for more information on the types of this condition.",
+    ):
+        assert points_elsewhere(pointer) and not statement_like(pointer)
+    for advice in (
+        "See your doctor if the swelling lasts.",
+        "Always see a Board Certified Surgeon.",
+    ):
+        assert statement_like(advice) and not points_elsewhere(advice)
+    docs = [
+        Document(page_content=t, metadata={"answer_id": f"a{i}"}, id=f"a{i}")
+        for i, t in enumerate(
+            [
+                "See a glossary of glaucoma terms. Key Points The disease damages the optic nerve.",
+                "At first, open-angle glaucoma has no symptoms.",
+            ]
+        )
+    ]
+    question = "What are the symptoms of glaucoma?"
+    composer = ExtractiveComposer(embedder.embed, min_relevance=0.0)
+    got = {c.sentence for c in composer.score(question, docs, embedder.embed_query(question))}
+    assert got == {"The disease damages the optic nerve.", docs[1].page_content}
 
 
 def test_quality_helpers():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import re
 
-from bot.prompts import wordlist
+from bot.prompts import WORDLISTS_DIR, wordlist
 from vectorstore.sentences import MAX_SENTENCE_WORDS, MIN_SENTENCE_WORDS, word_count
 
 # Sentences that carry no medical content: greetings, thanks, sympathy, sign-offs, legal notes.
@@ -63,11 +63,29 @@ def announces_a_missing_list(sentence: str) -> bool:
     return found is not None and ":" not in sentence[found.end() :]
 
 
+@functools.lru_cache(maxsize=1)
+def _pointer() -> re.Pattern:
+    verbs = "|".join(re.escape(v) for v in wordlist("pointer_verbs"))
+    things = "|".join(re.escape(o) for o in wordlist("pointer_objects"))
+    return re.compile(rf"^\W*(?:{verbs})\b.{{0,100}}?\b(?:{things})s?\b", re.IGNORECASE | re.DOTALL)
+
+
+def points_elsewhere(sentence: str) -> bool:
+    """Whether a sentence sends the reader to other material ("See a glossary of glaucoma
+    terms.", "Check the list of NCI-supported cancer clinical trials ..."): it points at
+    something the reply does not show (bot/wordlists/pointer_verbs.txt, pointer_objects.txt)."""
+    return bool(_pointer().search(sentence))
+
+
 def statement_like(sentence: str, max_words: int = MAX_SENTENCE_WORDS) -> bool:
     """Quotable and a whole statement: not a heading, a list intro ("The signs ... are") or a
     question (a heading such as "How might X be treated?", or one the doctor asks back): a question
     states nothing a patient could rely on."""
-    if not quotable(sentence, max_words) or announces_a_missing_list(sentence):
+    if (
+        not quotable(sentence, max_words)
+        or announces_a_missing_list(sentence)
+        or points_elsewhere(sentence)
+    ):
         return False
     text = sentence.rstrip()
     if text.endswith(":") or text.rstrip("\"'”’)]").endswith("?"):
@@ -92,6 +110,48 @@ def flattened_list(sentence: str) -> bool:
     Clumsiness - ...") is left quotable: for "What are the symptoms of X?" it is the answer."""
     colon = sentence.find(":")
     return colon >= 0 and len(_ITEM.findall(sentence, colon)) >= FLATTENED_ITEMS
+
+
+HEADING_WORDS = 2  # Title Case words, at least, that make a glued heading...
+HEADING_MAX_WORDS = 24  # ...and at most this many words before the sentence starts
+_HEAD_WORD = re.compile(r"(?:[A-Z0-9][\w'’()/,-]*|of|for|and|the|in|with|to|a|an|or|on|at|by|&)$")
+
+
+@functools.lru_cache(maxsize=1)
+def _openers() -> frozenset[str]:
+    # Matched with their case, so read as written (`wordlist` lower-cases its entries).
+    path = WORDLISTS_DIR / "sentence_openers.txt"
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text("utf-8").splitlines())
+    return frozenset(w for w in lines if w)
+
+
+@functools.lru_cache(maxsize=65536)
+def without_heading(sentence: str) -> str:
+    """The sentence without a heading glued to its start where a page lost its line breaks ("Key
+    Points There are different types of treatment for ..." -> "There are different ..."): a run
+    of Title Case words, then a word that starts a sentence (bot/wordlists/sentence_openers.txt)
+    or repeats one of the heading's ("Treatment for Dry Mouth Dry mouth treatment will depend
+    ..."), followed by a lower-case word. What is left is still the source's own words; whether
+    it is a statement is the caller's test. Unchanged when there is no such heading."""
+    words = sentence.split()
+    for i in range(1, min(HEADING_MAX_WORDS, len(words) - 2) + 1):
+        head = words[:i]
+        if not _HEAD_WORD.match(head[-1]):
+            return sentence
+        if i < HEADING_WORDS:
+            continue
+        if sum(w[0].isupper() or w[0].isdigit() for w in head) < HEADING_WORDS:
+            continue
+        first, after = words[i], words[i + 1]
+        repeats = first[:1].isupper() and first.lower() in {w.lower() for w in head}
+        # The sentence goes on in lower case; after a repeated heading word, not with a word
+        # that joins a heading's ("Osteosarcoma and Malignant ...").
+        goes_on = after[:1].islower()
+        if (first in _openers() and goes_on) or (
+            repeats and goes_on and not _HEAD_WORD.match(after)
+        ):
+            return sentence[sentence.index(first, len(" ".join(head))) :]
+    return sentence
 
 
 @functools.lru_cache(maxsize=65536)

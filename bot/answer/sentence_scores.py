@@ -13,7 +13,7 @@ from langchain_core.documents import Document
 
 from bot.answer.agreement import Candidate
 from bot.answer.answer_shape import has_shape, shape_words
-from bot.answer.quotable import case_specific, flattened_list, statement_like
+from bot.answer.quotable import case_specific, flattened_list, statement_like, without_heading
 from bot.words import content_words, stem, stems
 from vectorstore.sentences import chunk_sentences, word_count
 
@@ -69,6 +69,7 @@ def candidates(
         aid = doc.metadata.get("answer_id", doc.id)
         offset = 100 * int(doc.metadata.get("chunk_index", 0) or 0)
         for position, sentence in enumerate(chunk_sentences(doc)):
+            sentence = without_heading(sentence)  # "Key Points There are ..." -> "There are ..."
             if (
                 not statement_like(sentence, max_words)
                 or flattened_list(sentence)
