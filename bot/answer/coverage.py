@@ -16,28 +16,48 @@ message whose focus has more than SUBJECT_WORDS words, which tells a story aroun
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from langchain_core.documents import Document
 
-from bot.answer.focus import Focus, focus_of, not_covered, said_stems
+from bot.answer.focus import ABSENCE_TELLS, Focus, focus_of, not_covered, said_stems
 from bot.answer.parts import question_parts
 from bot.answer.quotable import statement_like
 from vectorstore.sentences import chunk_sentences
 
 SUBJECT_WORDS = 5  # a focus of at most this many words is judged on the answers on its subject
+# A title word is the subject an answer must name (off_topic) only when it weighs this share of
+# the heaviest focus word: "symptoms" is in the title of every page on symptoms, and an answer on
+# the symptoms of schizencephaly names it without being about Scheie syndrome.
+TITLE_SUBJECT_SHARE = 0.7
 
 
-def _subject_named(docs: Sequence[Document], focus: Focus) -> dict[str, int]:
-    """How many of the question's subject words (its topic words and the focus words some
-    retrieved page has in its title) each answer names, its page title included."""
+def _bags(docs: Sequence[Document]) -> dict[str, set[str]]:
+    """Each answer's stems, its page title included."""
     bags: dict[str, set[str]] = {}
     for d in docs:
         text = f"{d.metadata.get('page_title') or ''}\n{d.page_content}"
         bags.setdefault(d.metadata.get("answer_id", d.id), set()).update(said_stems(text))
+    return bags
+
+
+def _topic_everywhere(docs: Sequence[Document], focus: Focus) -> bool:
+    """Whether every retrieved answer names all of the question's topic words."""
+    return all(focus.topic <= bag for bag in _bags(docs).values())
+
+
+def _subject_named(
+    docs: Sequence[Document], focus: Focus, share: float = 0.0, topic: bool = True
+) -> dict[str, int]:
+    """How many of the question's subject words (its topic words, unless not `topic`, and the
+    focus words some retrieved page has in its title, weighing at least `share` of the heaviest
+    focus word) each answer names, its page title included."""
+    bags = _bags(docs)
     titles = set().union(*(said_stems(d.metadata.get("page_title") or "") for d in docs))
-    subject = focus.topic | (titles & focus.weights.keys())
+    top = max(focus.weights.values(), default=0.0)
+    heavy = {s for s, w in focus.weights.items() if w >= share * top}
+    subject = (set(focus.topic) if topic else set()) | (titles & heavy)
     return {a: len(subject & bag) for a, bag in bags.items()}
 
 
@@ -53,6 +73,12 @@ def off_topic(docs: Sequence[Document], focus: Focus) -> frozenset[str]:
     some: a lip filler answer for "How long until my face stops looking lopsided after
     Botox?" (the composer quotes none of them). Empty when no answer names any."""
     named = _subject_named(docs, focus)
+    heavy = _subject_named(docs, focus, TITLE_SUBJECT_SHARE, topic=False)
+    if any(heavy.values()) and _topic_everywhere(docs, focus):
+        # Every answer names the topic words ("symptom": in the title of every MedQuAD page on
+        # symptoms), so they tell nothing apart: the subject is the heaviest focus words in a
+        # retrieved page's title ("Scheie" of "What are the symptoms of Scheie syndrome?").
+        named = heavy
     if not any(named.values()):
         return frozenset()
     return frozenset(a for a, n in named.items() if n == 0)
@@ -74,6 +100,13 @@ def check_focus(
     # Misspellings are matched against everything the answers say, titles and lists included.
     texts = [t for d in docs for t in (d.metadata.get("page_title") or "", d.page_content) if t]
     focus = focus_of(question, *frequency, knows).spelled_as(texts, knows)
+    if knows is not None and frequency[1] >= ABSENCE_TELLS:
+        # A name the model knows only in pieces ("Scheie" -> sc ##hei ##e) that no retrieved
+        # answer contains: a sentence close to its vector (on "schizencephaly") proves nothing,
+        # as for a word the whole corpus lacks (Focus.unknown).
+        said = set().union(*(said_stems(t) for t in texts))
+        pieces = {s for s, w in focus.words.items() if s not in said and not knows(w)}
+        focus = replace(focus, unknown=focus.unknown | pieces)
     judged = on_subject(docs, focus) if len(focus.weights) <= SUBJECT_WORDS else docs
     sentences = list(
         dict.fromkeys(s for d in judged for s in chunk_sentences(d) if statement_like(s))
