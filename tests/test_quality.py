@@ -191,6 +191,17 @@ def test_a_relation_verb_weighs_no_more_than_what_it_relates(quality_bot, tmp_pa
     assert reply.kind in ("partial", "abstain") and "dark patches" not in reply.text
 
 
+def test_an_inheritance_question_asks_how_it_is_inherited():
+    # MedQuAD "Is X inherited?": 5 of 21 dev replies (8 of 29 on a second sample) opened with
+    # how rare X is; "hereditary" in a name asks nothing.
+    inherited = asked_shapes("Is Marinesco-Sjogren syndrome inherited ?")
+    assert has_shape("It is inherited in an autosomal recessive pattern.", inherited)
+    assert not has_shape("Marinesco-Sjogren syndrome appears to be a rare condition.", inherited)
+    assert asked_shapes("Can I pass it to my children?") and asked_shapes("Is it genetic?")
+    treated = asked_shapes("What are the treatments for hereditary pancreatitis ?")
+    assert not has_shape("It is inherited in an autosomal dominant pattern.", treated)
+
+
 def test_a_question_asking_for_a_remedy_is_answered_with_one_first(quality_bot, tmp_path):
     """ "Is there a treatment for a droopy eyelid after Botox?" opened with "... getting a droopy
     eyelid is not the goal of treatment ..."; "What can I do about swelling after lip filler?"
