@@ -42,6 +42,9 @@ class Candidate:
     addresses: float = 0.0  # direct + focus cosine + answer shape: which statement comes first
     vector: np.ndarray | None = None
     own_case: bool = False
+    # The text whose stored vector stands for this one: the sentence as stored at ingest, when
+    # the quote leaves out a heading glued to its start (quotable.without_heading).
+    stored_as: str = ""
     on_point: bool = True  # has the asked shape of answer or a focus word (see compose._select)
 
 

@@ -126,7 +126,8 @@ class ExtractiveComposer:
         if not cands:
             return []
         sentences = [c.sentence for c in cands]
-        vectors = np.asarray(self.embed(sentences), dtype=np.float32)
+        # The vectors stored at ingest (a quote without its glued heading keeps its sentence's).
+        vectors = np.asarray(self.embed([c.stored_as or c.sentence for c in cands]), np.float32)
         q = np.asarray(question_vector, dtype=np.float32)
         fq = None if focus_vector is None else np.asarray(focus_vector, dtype=np.float32)
         shapes = asked_shapes(question)

@@ -42,18 +42,17 @@ def _bags(docs: Sequence[Document]) -> dict[str, set[str]]:
     return bags
 
 
-def _topic_everywhere(docs: Sequence[Document], focus: Focus) -> bool:
-    """Whether every retrieved answer names all of the question's topic words."""
-    return all(focus.topic <= bag for bag in _bags(docs).values())
-
-
 def _subject_named(
-    docs: Sequence[Document], focus: Focus, share: float = 0.0, topic: bool = True
+    docs: Sequence[Document],
+    focus: Focus,
+    share: float = 0.0,
+    topic: bool = True,
+    bags: dict[str, set[str]] | None = None,
 ) -> dict[str, int]:
     """How many of the question's subject words (its topic words, unless not `topic`, and the
     focus words some retrieved page has in its title, weighing at least `share` of the heaviest
-    focus word) each answer names, its page title included."""
-    bags = _bags(docs)
+    focus word) each answer names, its page title included (`bags`: `_bags(docs)`, when made)."""
+    bags = _bags(docs) if bags is None else bags
     titles = set().union(*(said_stems(d.metadata.get("page_title") or "") for d in docs))
     top = max(focus.weights.values(), default=0.0)
     heavy = {s for s, w in focus.weights.items() if w >= share * top}
@@ -72,9 +71,10 @@ def off_topic(docs: Sequence[Document], focus: Focus) -> frozenset[str]:
     """Ids of the answers that name none of the question's subject words while others name
     some: a lip filler answer for "How long until my face stops looking lopsided after
     Botox?" (the composer quotes none of them). Empty when no answer names any."""
-    named = _subject_named(docs, focus)
-    heavy = _subject_named(docs, focus, TITLE_SUBJECT_SHARE, topic=False)
-    if any(heavy.values()) and _topic_everywhere(docs, focus):
+    bags = _bags(docs)
+    named = _subject_named(docs, focus, bags=bags)
+    heavy = _subject_named(docs, focus, TITLE_SUBJECT_SHARE, topic=False, bags=bags)
+    if any(heavy.values()) and all(focus.topic <= bag for bag in bags.values()):
         # Every answer names the topic words ("symptom": in the title of every MedQuAD page on
         # symptoms), so they tell nothing apart: the subject is the heaviest focus words in a
         # retrieved page's title ("Scheie" of "What are the symptoms of Scheie syndrome?").
@@ -104,9 +104,10 @@ def check_focus(
         # A name the model knows only in pieces ("Scheie" -> sc ##hei ##e) that no retrieved
         # answer contains: a sentence close to its vector (on "schizencephaly") proves nothing,
         # as for a word the whole corpus lacks (Focus.unknown).
-        said = set().union(*(said_stems(t) for t in texts))
-        pieces = {s for s, w in focus.words.items() if s not in said and not knows(w)}
-        focus = replace(focus, unknown=focus.unknown | pieces)
+        pieces = {s for s, w in focus.words.items() if not knows(w)}
+        if pieces:  # the answers' stems as the subject checks read them (cached by text)
+            said = set().union(*_bags(docs).values())
+            focus = replace(focus, unknown=focus.unknown | (pieces - said))
     judged = on_subject(docs, focus) if len(focus.weights) <= SUBJECT_WORDS else docs
     sentences = list(
         dict.fromkeys(s for d in judged for s in chunk_sentences(d) if statement_like(s))

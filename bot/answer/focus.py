@@ -141,7 +141,8 @@ class Focus:
         return " ".join(tokens[hits[0] : hits[-1] + 1]) if hits else ""
 
 
-def said_stems(text: str) -> set[str]:
+@functools.lru_cache(maxsize=4096)  # the same chunks are read by the gate, coverage and off_topic
+def said_stems(text: str) -> frozenset[str]:
     """The stems of a text's words, a hyphenated word also written together ("hemifacial")."""
     return stems(text) | stems(_HYPHEN.sub("", text))
 

@@ -77,6 +77,7 @@ def points_elsewhere(sentence: str) -> bool:
     return bool(_pointer().search(sentence))
 
 
+@functools.lru_cache(maxsize=65536)  # a pure test of the text, asked of every candidate often
 def statement_like(sentence: str, max_words: int = MAX_SENTENCE_WORDS) -> bool:
     """Quotable and a whole statement: not a heading, a list intro ("The signs ... are") or a
     question (a heading such as "How might X be treated?", or one the doctor asks back): a question

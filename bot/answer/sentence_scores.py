@@ -68,8 +68,8 @@ def candidates(
     for rank, doc in enumerate(docs):
         aid = doc.metadata.get("answer_id", doc.id)
         offset = 100 * int(doc.metadata.get("chunk_index", 0) or 0)
-        for position, sentence in enumerate(chunk_sentences(doc)):
-            sentence = without_heading(sentence)  # "Key Points There are ..." -> "There are ..."
+        for position, stored in enumerate(chunk_sentences(doc)):
+            sentence = without_heading(stored)  # "Key Points There are ..." -> "There are ..."
             if (
                 not statement_like(sentence, max_words)
                 or flattened_list(sentence)
@@ -77,7 +77,7 @@ def candidates(
             ):
                 continue
             seen.add((aid, sentence))
-            cand = Candidate(sentence, aid, doc, rank, offset + position)
+            cand = Candidate(sentence, aid, doc, rank, offset + position, stored_as=stored)
             cand.own_case = case_specific(sentence)
             overlap = len(q_words & content_words(sentence)) / (len(q_words) or 1)
             found.append((overlap - 0.02 * rank - 0.01 * position, cand))
