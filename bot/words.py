@@ -48,13 +48,23 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+@functools.lru_cache(maxsize=1)
+def _irregular() -> dict[str, str]:
+    """bot/wordlists/irregular_forms.txt: form -> base ("swollen" -> "swell")."""
+    return dict(line.split(None, 1) for line in wordlist("irregular_forms"))
+
+
 def stem(word: str) -> str:
-    """The Snowball stem of one lower-cased word (the stemmer BM25 indexes with)."""
-    return _stemmer().stemWord(word.lower().split("'")[0])
+    """The Snowball stem of one lower-cased word (the stemmer BM25 indexes with), an irregular
+    form ("swollen") stemmed as its base ("swell")."""
+    word = word.lower().split("'")[0]
+    return _stemmer().stemWord(_irregular().get(word, word))
 
 
 @functools.lru_cache(maxsize=65536)
 def stems(text: str) -> frozenset[str]:
     """Snowball stems of a text's content words ("drooping", "droops" -> "droop")."""
     words = content_words(text.replace("’", "'"))
-    return frozenset(_stemmer().stemWords([w.split("'")[0] for w in words]))
+    irregular = _irregular()
+    bases = [w.split("'")[0] for w in words]
+    return frozenset(_stemmer().stemWords([irregular.get(w, w) for w in bases]))

@@ -191,6 +191,16 @@ def test_a_relation_verb_weighs_no_more_than_what_it_relates(quality_bot, tmp_pa
     assert reply.kind in ("partial", "abstain") and "dark patches" not in reply.text
 
 
+def test_an_irregular_form_meets_its_base(quality_bot):
+    """ "How do I treat swollen lips after filler?" opened with the blocked-vessel warning: to the
+    stemmer "swollen" was no form of "swelling" (bot/wordlists/irregular_forms.txt)."""
+    from bot.words import stem, stems
+
+    assert stem("swollen") == stem("swelling") and "wear" in stems("Has it worn off?")
+    reply = quality_bot.answer("How do I treat swollen lips after filler?")
+    assert "Ice packs" in quoted_statements(reply.text)[0]
+
+
 def test_an_inheritance_question_asks_how_it_is_inherited():
     # MedQuAD "Is X inherited?": 5 of 21 dev replies (8 of 29 on a second sample) opened with
     # how rare X is; "hereditary" in a name asks nothing.
