@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from bot.words import claim_words
+from bot.words import comparable_words
 
 REDUNDANT_COSINE = 0.85
 REDUNDANT_OVERLAP = 0.8
@@ -64,7 +64,7 @@ def has_nugget(text: str, nugget: Sequence[str]) -> bool:
 
 
 def _overlap(a: str, b: str) -> float:
-    wa, wb = claim_words(a), claim_words(b)
+    wa, wb = comparable_words(a), comparable_words(b)
     small = min(len(wa), len(wb))
     return len(wa & wb) / small if small >= 3 else 0.0
 

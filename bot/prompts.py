@@ -28,11 +28,13 @@ WORDLISTS_DIR = Path(__file__).resolve().parent / "wordlists"
 
 
 @functools.lru_cache(maxsize=16)
-def wordlist(name: str) -> tuple[str, ...]:
-    """The entries of bot/wordlists/<name>.txt: one a line, lower-cased, `#` comments skipped."""
+def wordlist(name: str, *, lower: bool = True) -> tuple[str, ...]:
+    """The entries of bot/wordlists/<name>.txt: one a line, lower-cased (unless not `lower`),
+    `#` comments skipped."""
     path = WORDLISTS_DIR / f"{name}.txt"
     if not path.is_file():
         known = sorted(p.stem for p in WORDLISTS_DIR.glob("*.txt"))
         raise FileNotFoundError(f"no word list {name!r} in {WORDLISTS_DIR}; known: {known}")
-    lines = (line.split("#", 1)[0].strip().lower() for line in path.read_text("utf-8").splitlines())
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text("utf-8").splitlines())
+    lines = (line.lower() for line in lines) if lower else lines
     return tuple(dict.fromkeys(line for line in lines if line))

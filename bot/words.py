@@ -35,7 +35,7 @@ def subject_references() -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=65536)
-def claim_words(text: str) -> frozenset[str]:
+def comparable_words(text: str) -> frozenset[str]:
     """Content words minus those that only refer back to the subject ("the effects", "the
     results"): what two sentences are compared on to tell whether they make the same claim."""
     return content_words(text) - subject_references()

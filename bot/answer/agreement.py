@@ -10,7 +10,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from bot.answer.verify import negation_conflict, numbers_missing
-from bot.words import claim_words, content_words
+from bot.words import comparable_words, content_words
 
 AGREE = 0.70  # two doctors' sentences this similar say much the same thing...
 SHARED_WORDS = 0.45  # ...when one also has most of the other's distinctive words (idf-weighted)
@@ -74,9 +74,9 @@ class Statement:
 
 
 def _overlap(a: str, b: str) -> float:
-    """The overlap coefficient of two sentences' claim words (bot.words.claim_words: words that
-    only refer back to the treatment, "the effects", are left out), over at least 3 words."""
-    wa, wb = claim_words(a), claim_words(b)
+    """The overlap coefficient of two sentences' comparable words (bot.words.comparable_words:
+    words that only refer back to the treatment, "the effects", left out), over at least 3."""
+    wa, wb = comparable_words(a), comparable_words(b)
     small = min(len(wa), len(wb))
     return len(wa & wb) / small if small >= 3 else 0.0
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import re
 
-from bot.prompts import WORDLISTS_DIR, wordlist
+from bot.prompts import wordlist
 from vectorstore.sentences import MAX_SENTENCE_WORDS, MIN_SENTENCE_WORDS, word_count
 
 # Sentences that carry no medical content: greetings, thanks, sympathy, sign-offs, legal notes.
@@ -120,10 +120,7 @@ _HEAD_WORD = re.compile(r"(?:[A-Z0-9][\w'’()/,-]*|of|for|and|the|in|with|to|a|
 
 @functools.lru_cache(maxsize=1)
 def _openers() -> frozenset[str]:
-    # Matched with their case, so read as written (`wordlist` lower-cases its entries).
-    path = WORDLISTS_DIR / "sentence_openers.txt"
-    lines = (line.split("#", 1)[0].strip() for line in path.read_text("utf-8").splitlines())
-    return frozenset(w for w in lines if w)
+    return frozenset(wordlist("sentence_openers", lower=False))  # matched with their case
 
 
 @functools.lru_cache(maxsize=65536)
