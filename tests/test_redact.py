@@ -112,6 +112,10 @@ def test_labelled_pii_sets(name):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(
+    not (SHARED_DATA / "liveqa_med2017_consumer_questions.jsonl").is_file(),
+    reason="needs ../shared/data (LiveQA questions, MedQuAD answers)",
+)
 def test_medical_text_written_by_others_is_hardly_touched():
     # Real consumer questions (LiveQA) and MedQuAD answers hold eponyms, drug names, headings
     # and doses but no patient's identifiers: what redact() replaces there is a false positive.
