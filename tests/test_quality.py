@@ -21,6 +21,7 @@ from bot.answer.quotable import (
     flattened_list,
     points_elsewhere,
     statement_like,
+    title_run,
     without_heading,
 )
 from bot.answer.spelling import edit_distance, meant, vocabulary
@@ -371,6 +372,8 @@ def test_a_sentence_pointing_at_other_material_is_not_a_statement(embedder):
         "See a glossary of glaucoma terms.",
         "(Watch the video to learn how dry mouth is treated.",
         "Click on the links below for more information on the types of this condition.",
+        "Learn more about treatments for chronic lymphocytic leukemia.",
+        "Find out more about clinical trials near you.",
     ):
         assert points_elsewhere(pointer) and not statement_like(pointer)
     for advice in (
@@ -378,19 +381,47 @@ def test_a_sentence_pointing_at_other_material_is_not_a_statement(embedder):
         "Always see a Board Certified Surgeon.",
     ):
         assert statement_like(advice) and not points_elsewhere(advice)
+    texts = [
+        "See a glossary of glaucoma terms. Key Points The disease damages the optic nerve.",
+        "At first, open-angle glaucoma has no symptoms.",
+    ]
+    got = _candidates(embedder, "What are the symptoms of glaucoma?", texts)
+    assert got == {"The disease damages the optic nerve.", texts[1]}
+
+
+def _candidates(embedder, question: str, texts: list[str]) -> set[str]:
+    """The sentences of these answers the composer scores as candidates for the question."""
     docs = [
         Document(page_content=t, metadata={"answer_id": f"a{i}"}, id=f"a{i}")
-        for i, t in enumerate(
-            [
-                "See a glossary of glaucoma terms. Key Points The disease damages the optic nerve.",
-                "At first, open-angle glaucoma has no symptoms.",
-            ]
-        )
+        for i, t in enumerate(texts)
     ]
-    question = "What are the symptoms of glaucoma?"
     composer = ExtractiveComposer(embedder.embed, min_relevance=0.0)
-    got = {c.sentence for c in composer.score(question, docs, embedder.embed_query(question))}
-    assert got == {"The disease damages the optic nerve.", docs[1].page_content}
+    return {c.sentence for c in composer.score(question, docs, embedder.embed_query(question))}
+
+
+def test_a_run_of_names_or_headings_is_not_a_statement(embedder):
+    # MEDIQA answers that lost their line breaks: a link list run together was quoted twice in a
+    # reply; MedQuAD has 140 such lines among 29,766 statement-like sentences of 3,000 answers.
+    for run in (
+        "NIH: National Institute of Allergy and Infectious Diseases",
+        "National Library of Medicine Drug Information Portal Medline Plus Health Information",
+        "Signs and Symptoms of Broken Heart Syndrome",
+    ):
+        assert title_run(run) and not statement_like(run)
+    for said in (
+        "NEVER GET FILLER FROM AN UNLICENSED INJECTOR.",  # capitals throughout: shouted, said
+        "I Recommend Seeing A Board Certified Dermatologist.",  # Title Case, with its subject
+        "Botox Is Not Permanent.",
+        "Most cases of APL are treated with all-trans retinoic acid (ATRA).",
+    ):
+        assert statement_like(said) and not title_run(said)
+    texts = [
+        "Most cases of APL are treated with chemotherapy plus all-trans retinoic acid. "
+        "National Library of Medicine Drug Information Portal Medline Plus Health Information",
+        "Learn more about treatments for acute myeloid leukemia.",
+    ]
+    got = _candidates(embedder, "How is acute promyelocytic leukemia treated?", texts)
+    assert got == {"Most cases of APL are treated with chemotherapy plus all-trans retinoic acid."}
 
 
 def test_quality_helpers():

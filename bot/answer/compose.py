@@ -68,6 +68,7 @@ MMR_PENALTY = 0.6  # how much closeness to an already quoted statement costs a c
 RELATIVE_FLOOR = 0.45  # sentences this far below the best one are left out (fitted replies)
 CASE_MIN_LEXICAL = 0.5  # a sentence about the asker's own case must contain this much focus
 FRAMING_WORDS = 8  # what the framing of one statement costs in the budget
+FILL_SHAPE_WEIGHT = 0.1  # the statements after the first: one of the asked shape counts more
 SUBJECT_PENALTY = 0.1  # a sentence from an answer that never names what the question is about
 PER_CHUNK_CANDIDATES = 12  # sentences of one chunk considered (by word overlap with the question)
 
@@ -147,10 +148,13 @@ class ExtractiveComposer:
                 + (0.0 if fq is None else FOCUS_COSINE_WEIGHT * float(np.dot(fq, vec)))
                 - penalty
             )
-            # Early sentences of an answer and better-ranked answers usually carry its point.
+            # Early sentences of an answer and better-ranked answers usually carry its point; asked
+            # for a shape ("What treats X?"), the later statements are of that shape when they can.
+            shaped = sum(has_shape(cand.sentence, (s,)) for s in shapes) / (len(shapes) or 1)
             cand.relevance = (
                 cosine
                 + LEXICAL_WEIGHT * lex
+                + FILL_SHAPE_WEIGHT * shaped
                 - RANK_WEIGHT * cand.rank
                 - POSITION_WEIGHT * min(cand.position, POSITION_CAP)
                 - penalty
@@ -223,13 +227,13 @@ class ExtractiveComposer:
         chosen: list[Candidate],
     ) -> Candidate | None:
         """The sentence to put first when the question asks for a shape of answer ("how long
-        until a droopy eyelid gets better?": a time span) and no chosen statement has it: the
+        until a droopy eyelid gets better?": a time span) and the first chosen statement lacks it: the
         most direct sentence of that shape, relevant to the question, on a page where the
         chosen sentences are ("Effects of Botox are temporary and wear off in 3-4 months." on
-        the page where a doctor mentions droopy eyelids). None when a chosen statement has the
-        shape already, or no such sentence is there."""
+        the page where a doctor mentions droopy eyelids). None when the first chosen statement
+        has the shape already, or no such sentence is there."""
         shapes = asked_shapes(question)
-        if not shapes or not chosen or any(has_shape(c.sentence, shapes) for c in chosen):
+        if not shapes or not chosen or has_shape(chosen[0].sentence, shapes):
             return None
         pages = {c.doc.metadata.get("page_id") for c in chosen}
         shaped = [

@@ -7,6 +7,7 @@ import functools
 import re
 
 from bot.prompts import wordlist
+from bot.words import stop_words
 from vectorstore.sentences import MAX_SENTENCE_WORDS, MIN_SENTENCE_WORDS, word_count
 
 # Sentences that carry no medical content: greetings, thanks, sympathy, sign-offs, legal notes.
@@ -70,6 +71,35 @@ def _pointer() -> re.Pattern:
     return re.compile(rf"^\W*(?:{verbs})\b.{{0,100}}?\b(?:{things})s?\b", re.IGNORECASE | re.DOTALL)
 
 
+TITLE_RUN_WORDS = 3  # content words, at least, all in Title Case: a name or a heading, no claim
+_TOKEN = re.compile(r"[A-Za-z][\w'’-]*")
+
+
+@functools.lru_cache(maxsize=1)
+def _clause_words() -> frozenset[str]:
+    return frozenset(wordlist("clause_words"))
+
+
+@functools.lru_cache(maxsize=65536)
+def title_run(sentence: str) -> bool:
+    """Whether a "sentence" is only Title Case words and small words: an organisation's name, a
+    heading or the text of links run together where a page lost its line breaks ("NIH: National
+    Institute of Allergy and Infectious Diseases", "National Library of Medicine Drug Information
+    Portal Medline Plus Health Information"). It names things and claims nothing. A sentence in
+    capitals throughout ("NEVER GET FILLER FROM AN UNLICENSED INJECTOR.") is still a statement,
+    and so is one in Title Case with a verb or pronoun of bot/wordlists/clause_words.txt ("I
+    Recommend Seeing A Board Certified Dermatologist.")."""
+    words = _TOKEN.findall(sentence)
+    stop = stop_words()
+    content = [w for w in words if w.lower() not in stop]
+    return (
+        len(content) >= TITLE_RUN_WORDS
+        and not any(w.lower() in _clause_words() for w in words)
+        and all(w[0].isupper() for w in content)
+        and any(any(ch.islower() for ch in w) for w in content)
+    )
+
+
 def points_elsewhere(sentence: str) -> bool:
     """Whether a sentence sends the reader to other material ("See a glossary of glaucoma
     terms.", "Check the list of NCI-supported cancer clinical trials ..."): it points at
@@ -86,6 +116,7 @@ def statement_like(sentence: str, max_words: int = MAX_SENTENCE_WORDS) -> bool:
         not quotable(sentence, max_words)
         or announces_a_missing_list(sentence)
         or points_elsewhere(sentence)
+        or title_run(sentence)
     ):
         return False
     text = sentence.rstrip()

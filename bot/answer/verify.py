@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.answer.quotable import MAX_SENTENCE_WORDS
+from bot.answer.quotable import statement_like, without_heading
 from bot.words import content_words
-from vectorstore.sentences import split_sentences, word_count
+from vectorstore.sentences import split_sentences
 
 MARKER = re.compile(r"\s*\[(\d+)\]")
 _QUOTED_LINE = re.compile(
@@ -194,6 +194,11 @@ def negation_conflict(claim: str, context: str) -> bool:
     )
 
 
+def _states(sentence: str) -> bool:
+    """A sentence that could be quoted as a doctor's statement (after a glued heading)."""
+    return statement_like(without_heading(sentence))
+
+
 def _verbatim_in(quote: str, texts: Iterable[str]) -> bool:
     flat = " ".join(quote.split())
     return any(flat in " ".join(t.split()) for t in texts)
@@ -285,8 +290,10 @@ class Verifier:
             flat = " ".join(claim.split()).lower()
             for sentence in sentences:
                 if flat and flat in " ".join(sentence.split()).lower():
-                    return 1.0, 1.0, sentence
-        bags = [bag(s) for s in sentences]
+                    return 1.0, 1.0, without_heading(sentence)
+        # Crediting another doctor (not `strict`), a heading or question lends no words either.
+        states = [strict or _states(s) for s in sentences]
+        bags = [bag(s) if ok else frozenset() for s, ok in zip(sentences, states, strict=True)]
         lexicals = []
         for i in range(len(sentences)):
             window = set().union(*bags[max(0, i - 1) : i + 2])
@@ -299,11 +306,16 @@ class Verifier:
         # the same decision as embedding them all, at a fraction of the cost.
         floor = self.min_lexical if strict else QUOTE_MIN_LEXICAL
         promising = [i for i, lexical in enumerate(lexicals) if lexical >= floor]
-        if not strict:  # another doctor's sentence that says the same is itself quotable: a
-            # table or run-on text of more words is never the one (and costs 15-60 ms to embed)
-            promising = [i for i in promising if word_count(sentences[i]) <= MAX_SENTENCE_WORDS]
+        if not strict:  # another doctor's sentence that says the same is itself a statement: a
+            # table or run-on text of more words is never the one (and costs 15-60 ms to embed),
+            # nor a heading ("Chronic Bronchitis") or a question ("Is Laron syndrome inherited?")
+            stated = [i for i, ok in enumerate(states) if ok]
+            promising = sorted(set(promising) & set(stated))
+            if not stated:
+                return 0.0, 0.0, sentences[0]
         if not promising:
-            i = max(range(len(sentences)), key=lambda j: lexicals[j])
+            pool = range(len(sentences)) if strict else stated
+            i = max(pool, key=lambda j: lexicals[j])
             return 0.0, lexicals[i], sentences[i]
         vectors = np.asarray(
             self.embed([claim, *(sentences[i] for i in promising)]), dtype=np.float32
@@ -315,6 +327,8 @@ class Verifier:
             ok = self.supported(float(cosine), lexicals[i], len(words), strict=strict)
             if (ok, float(cosine)) > (best_ok, best[0]):
                 best, best_ok = (float(cosine), lexicals[i], sentences[i]), ok
+        if not strict:  # the doctor's statement, without a heading glued to it
+            return best[0], best[1], without_heading(best[2])
         return best
 
     def _disagrees(self, claim: str, context: str) -> bool:
