@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import wait
 from dataclasses import replace
 
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot import prompts
+from bot.answer import background
 from bot.answer.backends import Generator, get_backend
 from bot.answer.compose import ExtractiveComposer, reframe
 from bot.answer.coverage import check_coverage, check_focus, off_topic
@@ -129,6 +131,8 @@ class Bot:
         return state
 
     def _triage(self, state: State) -> State:
+        if not state.get("history"):  # the question is what retrieval embeds: start on it now
+            state["early_vector"] = background.POOL.submit(self.embed_query, state["question"])
         verdict = self.safety.triage(state["question"])
         if verdict is not None and verdict.triage == "urgent":
             # Recorded; the chain goes on and _reply puts the block first.
@@ -146,6 +150,9 @@ class Bot:
         return state
 
     def _retrieve(self, state: State) -> State:
+        early = state.pop("early_vector", None)
+        if early is not None:
+            wait([early])  # its vector is in the cache now (a failure: retrieval embeds again)
         state["docs"] = self.retriever.invoke(state["standalone"])
         state["retrieved"] = state["docs"]  # before the gate: the follow-ups' candidate pages
         return state

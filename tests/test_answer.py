@@ -283,6 +283,24 @@ def test_answering_embeds_no_sentence_of_the_index(seed_bot, monkeypatch):
     assert embedded and not set(embedded) & sentences
 
 
+def test_the_question_embedded_beside_triage_is_embedded_once(seed_bot, monkeypatch):
+    """The question's vector is started on a background thread while triage runs; retrieval
+    waits for it rather than embedding the question a second time (bot/answer/background.py)."""
+    embedded: list[str] = []
+    real = seed_bot.embedder.embed
+
+    def recording(texts, *args, **kwargs):
+        embedded.extend(texts)
+        return real(texts, *args, **kwargs)
+
+    monkeypatch.setattr(seed_bot.embedder, "embed", recording)
+    question = "Is it normal for one eyebrow to sit higher than the other after Botox?"
+    reply = seed_bot.answer(question)
+    assert reply.kind in ("answer", "partial") and embedded.count(question) == 1
+    embedded.clear()
+    assert seed_bot.answer(question).text == reply.text and question not in embedded  # cached
+
+
 NEAR_MISS_HOLDOUT = load_jsonl(ROOT / "tests" / "data" / "near_miss_holdout.jsonl")
 
 

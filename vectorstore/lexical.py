@@ -83,6 +83,7 @@ class LexicalIndex:
         self.ids = ids  # bytes (S dtype), sorted: row i is ids[i]
         self.df = df
         self.vocab = tokenizer.get_vocab_dict()
+        self._last: tuple[str, np.ndarray] | None = None  # retrieval scores one query twice
 
     @classmethod
     def build(cls, docs: list[Document], question_context: bool) -> LexicalIndex:
@@ -163,11 +164,20 @@ class LexicalIndex:
         return list(ids[0]) if len(self.ids) else []
 
     def scores(self, query: str) -> np.ndarray:
-        """The BM25 score of every row (zeros when no query word is indexed)."""
+        """The BM25 score of every row (zeros when no query word is indexed). The last query's
+        scores are kept: retrieval asks for the same query's again once the dense ids are known
+        (one tuple, replaced whole, so threads never see half of it; the array is read-only)."""
+        last = self._last
+        if last is not None and last[0] == query:
+            return last[1]
         ids = self._query_ids(query)
         if not any(ids):
-            return np.zeros(len(self.ids), dtype=np.float32)
-        return np.asarray(self.model.get_scores_from_ids(ids), dtype=np.float32)
+            scores = np.zeros(len(self.ids), dtype=np.float32)
+        else:
+            scores = np.asarray(self.model.get_scores_from_ids(ids), dtype=np.float32)
+        scores.flags.writeable = False
+        self._last = (query, scores)
+        return scores
 
     def rows_of(self, ids: Iterable[str]) -> dict[str, int]:
         """The rows of those chunk ids this index holds."""

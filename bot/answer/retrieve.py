@@ -32,6 +32,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
+from bot.answer import background
 from bot.answer.quotable import quotable
 from vectorstore.index import Index
 from vectorstore.sentences import chunk_sentences, split_sentences
@@ -141,7 +142,15 @@ class HybridRetriever(BaseRetriever):
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun | None = None
     ) -> list[Document]:
         vectors = self._query_vectors(query)
-        dense = self.index.dense_search(vectors, self.candidates)
+        # The dense search (HNSW, then its candidates' records) on a background thread: it
+        # overlaps the BM25 side below (bot/answer/background.py).
+        searching = background.POOL.submit(self.index.dense_search, vectors, self.candidates)
+        # Meanwhile: the BM25 side's records and sentence vectors into their caches (the same
+        # top as below), which the sentence lift reads next.
+        early = self.index.lexical(query, self.candidates)
+        found = self.index.chunk_records(c for c in early if early[c] > 0)
+        self.index.sentence_vectors(t for doc, _ in found.values() for t in chunk_sentences(doc))
+        dense = searching.result()
         lexical = self.index.lexical(query, self.candidates, also=[c for c, _ in dense])
         lexical_top = sorted(
             (c for c in lexical if lexical[c] > 0), key=lambda c: (-lexical[c], c)
