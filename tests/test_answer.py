@@ -266,18 +266,24 @@ def test_unknown_backend_lists_known_ones(seed_bot):
         get_backend(Settings(backend="gpt-17"))
 
 
-def test_answering_embeds_no_sentence_of_the_index(seed_bot, monkeypatch):
-    """The composer and the citation check read stored sentence vectors; only the question
-    (and texts derived from it) are embedded while answering."""
-    sentences = {t for d in seed_bot.index.documents() for t in split_sentences(d.page_content)}
+def _recorded(bot, monkeypatch) -> list[str]:
+    """The texts the bot's embedder is asked to embed from now on (the list fills as it goes)."""
     embedded: list[str] = []
-    real = seed_bot.embedder.embed
+    real = bot.embedder.embed
 
     def recording(texts, *args, **kwargs):
         embedded.extend(texts)
         return real(texts, *args, **kwargs)
 
-    monkeypatch.setattr(seed_bot.embedder, "embed", recording)
+    monkeypatch.setattr(bot.embedder, "embed", recording)
+    return embedded
+
+
+def test_answering_embeds_no_sentence_of_the_index(seed_bot, monkeypatch):
+    """The composer and the citation check read stored sentence vectors; only the question
+    (and texts derived from it) are embedded while answering."""
+    sentences = {t for d in seed_bot.index.documents() for t in split_sentences(d.page_content)}
+    embedded = _recorded(seed_bot, monkeypatch)
     reply = seed_bot.answer("After how many months does a Botox droop usually settle down?")
     assert not reply.abstained and len(reply.citations) >= 2
     assert embedded and not set(embedded) & sentences
@@ -286,14 +292,7 @@ def test_answering_embeds_no_sentence_of_the_index(seed_bot, monkeypatch):
 def test_the_question_embedded_beside_triage_is_embedded_once(seed_bot, monkeypatch):
     """The question's vector is started on a background thread while triage runs; retrieval
     waits for it rather than embedding the question a second time (bot/answer/background.py)."""
-    embedded: list[str] = []
-    real = seed_bot.embedder.embed
-
-    def recording(texts, *args, **kwargs):
-        embedded.extend(texts)
-        return real(texts, *args, **kwargs)
-
-    monkeypatch.setattr(seed_bot.embedder, "embed", recording)
+    embedded = _recorded(seed_bot, monkeypatch)
     question = "Is it normal for one eyebrow to sit higher than the other after Botox?"
     reply = seed_bot.answer(question)
     assert reply.kind in ("answer", "partial") and embedded.count(question) == 1
