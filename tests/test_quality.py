@@ -213,6 +213,29 @@ def test_an_inheritance_question_asks_how_it_is_inherited():
     assert not has_shape("It is inherited in an autosomal dominant pattern.", treated)
 
 
+def test_a_question_asking_what_causes_it_is_answered_with_a_cause(embedder):
+    # MedQuAD "What causes X?": 5 of 12 dev replies (6 of 14 on a second sample, 2 of 13 on a
+    # third, blind) opened with a definition ("Bronchitis is a very common condition.").
+    causes = asked_shapes("What causes Bronchitis ?")
+    assert has_shape("Smoking is the main cause of chronic bronchitis.", causes)
+    assert not has_shape("Bronchitis is a very common condition.", causes)
+    assert asked_shapes("What is the cause of cold urticaria?")
+    # Whether one thing leads to another asks about the other thing, not for a cause.
+    assert not asked_shapes("Can a chemical peel cause redness?")
+    texts = [
+        "Bronchitis is a very common condition. It affects the airways of the lungs.",
+        "Smoking is the main cause of chronic bronchitis.",
+    ]
+    question = "What causes Bronchitis ?"
+    composer = ExtractiveComposer(embedder.embed, min_relevance=0.0)
+    docs = [
+        Document(page_content=t, metadata={"answer_id": f"a{i}"}, id=f"a{i}")
+        for i, t in enumerate(texts)
+    ]
+    first = composer.compose(question, docs, embedder.embed_query(question)).statements[0]
+    assert first.quote == texts[1]
+
+
 def test_a_question_asking_for_a_remedy_is_answered_with_one_first(quality_bot, tmp_path):
     """ "Is there a treatment for a droopy eyelid after Botox?" opened with "... getting a droopy
     eyelid is not the goal of treatment ..."; "What can I do about swelling after lip filler?"
