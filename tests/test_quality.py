@@ -236,6 +236,38 @@ def test_a_question_asking_what_causes_it_is_answered_with_a_cause(embedder):
     assert first.quote == texts[1]
 
 
+@pytest.mark.parametrize(
+    ("question", "answers", "beside_it"),
+    [
+        (
+            "What are the symptoms of Glaucoma ?",
+            "At first, open-angle glaucoma has no symptoms.",
+            "A comprehensive eye exam can tell if you have glaucoma.",
+        ),
+        (
+            "What is the outlook for Migraine ?",
+            "There is no absolute cure for migraine.",
+            "Many things can trigger a migraine.",
+        ),
+        (
+            "How to prevent Gum Disease ?",
+            "Brushing twice a day helps prevent gum disease.",
+            "The two forms of gum disease are gingivitis and periodontitis.",
+        ),
+        (
+            "What are the genetic changes related to Pallister-Hall syndrome ?",
+            "Mutations in the GLI3 gene cause Pallister-Hall syndrome.",
+            "Pallister-Hall syndrome affects the development of many parts of the body.",
+        ),
+    ],
+)
+def test_the_kinds_of_question_medquad_asks_have_their_shapes(question, answers, beside_it):
+    # MedQuAD dev 300: first statements with the asked kind of answer, symptoms 18 of 29,
+    # outlook 4 of 13, prevention 1 of 4, genetic changes 10 of 15 (the old replies, beside_it).
+    shapes = asked_shapes(question)
+    assert has_shape(answers, shapes) and not has_shape(beside_it, shapes)
+
+
 def test_a_question_asking_for_a_remedy_is_answered_with_one_first(quality_bot, tmp_path):
     """ "Is there a treatment for a droopy eyelid after Botox?" opened with "... getting a droopy
     eyelid is not the goal of treatment ..."; "What can I do about swelling after lip filler?"
