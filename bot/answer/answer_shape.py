@@ -37,10 +37,16 @@ def asked_shapes(question: str, *, must: bool = False) -> tuple[re.Pattern, ...]
     )
 
 
+@functools.lru_cache(maxsize=65536)  # asked of one sentence by directness, the fill and the lead
 def has_shape(sentence: str, shapes: tuple[re.Pattern, ...]) -> bool:
     """Whether the sentence has one of the asked-for shapes."""
     text = sentence.replace("’", "'")
     return any(shape.search(text) for shape in shapes)
+
+
+def shape_share(sentence: str, shapes: tuple[re.Pattern, ...]) -> float:
+    """The share of the asked shapes the sentence has ("how long until it goes away": both)."""
+    return sum(has_shape(sentence, (s,)) for s in shapes) / (len(shapes) or 1)
 
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")

@@ -32,7 +32,7 @@ from bot.answer.agreement import (
     reframe,
     supporters,
 )
-from bot.answer.answer_shape import asked_shapes, has_shape
+from bot.answer.answer_shape import asked_shapes, has_shape, shape_share
 from bot.answer.parts import question_parts
 from bot.answer.quotable import MAX_SENTENCE_WORDS, quotable, statement_like
 from bot.answer.sentence_scores import (
@@ -150,11 +150,10 @@ class ExtractiveComposer:
             )
             # Early sentences of an answer and better-ranked answers usually carry its point; asked
             # for a shape ("What treats X?"), the later statements are of that shape when they can.
-            shaped = sum(has_shape(cand.sentence, (s,)) for s in shapes) / (len(shapes) or 1)
             cand.relevance = (
                 cosine
                 + LEXICAL_WEIGHT * lex
-                + FILL_SHAPE_WEIGHT * shaped
+                + FILL_SHAPE_WEIGHT * shape_share(cand.sentence, shapes)
                 - RANK_WEIGHT * cand.rank
                 - POSITION_WEIGHT * min(cand.position, POSITION_CAP)
                 - penalty

@@ -12,7 +12,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from bot.answer.agreement import Candidate
-from bot.answer.answer_shape import has_shape, shape_words
+from bot.answer.answer_shape import has_shape, shape_share, shape_words
 from bot.answer.quotable import case_specific, flattened_list, statement_like, without_heading
 from bot.words import content_words, stem, stems
 from vectorstore.sentences import chunk_sentences, word_count
@@ -126,8 +126,7 @@ def directness(
     focus it contains and whether it has the shape of answer the question asks for."""
     out = []
     for vec, sentence, lex in zip(vectors, sentences, lexical, strict=True):
-        # The share of the asked shapes it has ("how long until it goes away": both).
-        shaped = sum(has_shape(sentence, (s,)) for s in shapes) / (len(shapes) or 1)
+        shaped = shape_share(sentence, shapes)
         # Asked "what is it made of?", a sentence with "made" but no definition is no answer.
         weight = DIRECT_LEXICAL_WEIGHT * (
             1.0 - (1.0 - SHAPELESS_LEXICAL) * (1.0 - shaped) if shapes else 1.0
