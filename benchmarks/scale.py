@@ -152,12 +152,15 @@ def write_corpus(folder: Path, chunks: int) -> dict:
 
 
 # ----- children: each in its own process --------------------------------------------------------
-def child_ingest(data_dir: Path, corpus: Path, _questions: int) -> dict:
-    """A from-scratch `Index.sync` of the corpus folder, as `python -m bot ingest` runs it."""
+def child_ingest(data_dir: Path, corpus: Path, _questions: int, dense_dims: int = 0) -> dict:
+    """A from-scratch `Index.sync` of the corpus folder, as `python -m bot ingest` runs it
+    (`--dense-dims`: as `ingest --dense-dims N` does)."""
     from bot.resources import open_index
     from bot.settings import Settings
 
-    index = open_index(Settings.load(data_dir=data_dir), embedder=HashEmbedder())
+    index = open_index(
+        Settings.load(data_dir=data_dir), embedder=HashEmbedder(), dense_dims=dense_dims
+    )
     report = index.sync([corpus])
     if report.errors:
         raise SystemExit(f"ingest failed: {report.errors[:3]}")
@@ -167,10 +170,11 @@ def child_ingest(data_dir: Path, corpus: Path, _questions: int) -> dict:
         "answers": report.added,
         "seconds": report.seconds,
         "format_version": manifest.format_version,
+        "dense_dims": manifest.dense_dims,
     }
 
 
-def child_serve(data_dir: Path, _corpus: Path, questions: int) -> dict:
+def child_serve(data_dir: Path, _corpus: Path, questions: int, _dense_dims: int = 0) -> dict:
     """Open the index, answer questions through the real chain; first reply time and RSS."""
     from benchmarks.medquad_sample import medquad_sample
     from bot.chain import Bot
@@ -189,23 +193,35 @@ def child_serve(data_dir: Path, _corpus: Path, questions: int) -> dict:
         latencies.append((time.perf_counter() - started) * 1000)
         answered += not reply.abstained
     status = Path("/proc/self/status").read_text().split("\n")
-    rss_kib = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    kib = {
+        line.split(":")[0]: int(line.split()[1])
+        for line in status
+        if line.startswith(("VmRSS:", "RssAnon:", "RssFile:"))
+    }
+    rss_kib = kib["VmRSS"]
     return {
         "first_reply_at": first_at,
         "latencies_ms": latencies,
         "answered": answered,
         "questions": len(sample),
         "rss_mib": rss_kib / 1024,
+        # anonymous (the process's own) and file-backed (memory-mapped BM25 and libraries:
+        # shared between processes and reclaimable) parts of it
+        "rss_anon_mib": kib.get("RssAnon", 0) / 1024,
+        "rss_file_mib": kib.get("RssFile", 0) / 1024,
     }
 
 
 CHILDREN = {"ingest": child_ingest, "serve": child_serve}
 
 
-def _run_child(name: str, data_dir: Path, corpus: Path, questions: int, work: Path) -> dict:
+def _run_child(
+    name: str, data_dir: Path, corpus: Path, questions: int, work: Path, dense_dims: int = 0
+) -> dict:
     result = work / f"{name}.json"
     command = [sys.executable, __file__, "--child", name, "--data-dir", str(data_dir)]
     command += ["--corpus", str(corpus), "--questions", str(questions), "--work-dir", str(work)]
+    command += ["--dense-dims", str(dense_dims)]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
     with (work / f"{name}.log").open("w") as log:
         spawned = time.time()
@@ -241,14 +257,14 @@ def _commit() -> str:
     return done.stdout.strip() or "?"
 
 
-def measure(size: int, work: Path, questions: int) -> dict:
+def measure(size: int, work: Path, questions: int, dense_dims: int = 0) -> dict:
     """Build, serve and size one index of about `size` chunks."""
     work.mkdir(parents=True, exist_ok=True)
     corpus, data_dir = work / "corpus", work / "data"
     started = time.perf_counter()
     made = write_corpus(corpus, size)
     print(f"[{size}] corpus: {made} in {time.perf_counter() - started:.0f}s", flush=True)
-    ingest = _run_child("ingest", data_dir, corpus, questions, work)
+    ingest = _run_child("ingest", data_dir, corpus, questions, work, dense_dims)
     print(f"[{size}] ingest: {ingest}", flush=True)
     serve = _run_child("serve", data_dir, corpus, questions, work)
     lat = serve.pop("latencies_ms")
@@ -266,12 +282,27 @@ def measure(size: int, work: Path, questions: int) -> dict:
         "questions": serve["questions"],
         "answered": serve["answered"],
         "serving_rss_mib": serve["rss_mib"],
+        "serving_rss_anon_mib": serve["rss_anon_mib"],
+        "serving_rss_file_mib": serve["rss_file_mib"],
+        "dense_dims": ingest["dense_dims"],
         "serving_peak_rss_mib": serve["peak_rss_mib"],
         "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "commit": _commit(),
         "format_version": ingest["format_version"],
         "load": round(os.getloadavg()[0], 1),
     }
+
+
+def _split(row: dict) -> str:
+    """ ", anon A + file F" where the row has them (rows measured before did not)."""
+    if "serving_rss_anon_mib" not in row:
+        return ""
+    return f", anon {row['serving_rss_anon_mib']:.0f} + file {row['serving_rss_file_mib']:.0f}"
+
+
+def _dims(row: dict) -> str:
+    """ ", dense dims N" for an index of projected vectors."""
+    return f", dense dims {row['dense_dims']}" if row.get("dense_dims") else ""
 
 
 def table(rows: list[dict]) -> str:
@@ -287,8 +318,9 @@ def table(rows: list[dict]) -> str:
             f"| {r['chunks']:,} | {r['answers']:,} | {r['ingest_s']:.0f} | {r['chunks_per_s']:.0f} "
             f"| {r['ingest_peak_rss_mib']:.0f} | {r['disk_mib']:.0f} | {r['cold_start_s']:.1f} | "
             f"{r['answer_p50_ms']:.1f} / {r['answer_p95_ms']:.1f} | {r['serving_rss_mib']:.0f} "
-            f"({r['serving_peak_rss_mib']:.0f}) | {r['answered']}/{r['questions']} | "
-            f"{r['measured']} ({r['commit']}, {r.get('format_version', '?')}, {r['load']}) |"
+            f"({r['serving_peak_rss_mib']:.0f}){_split(r)} | {r['answered']}/{r['questions']} | "
+            f"{r['measured']} ({r['commit']}, {r.get('format_version', '?')}, {r['load']}"
+            f"{_dims(r)}) |"
         )
     return "\n".join(lines)
 
@@ -353,6 +385,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--update-benchmarks", action="store_true", help="write the table into BENCHMARKS.md"
     )
+    parser.add_argument(
+        "--dense-dims",
+        type=int,
+        default=0,
+        help="build the indexes as `ingest --dense-dims N` does (0: full vectors, the default)",
+    )
     parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
@@ -360,16 +398,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.questions < 2:
         raise SystemExit("--questions must be at least 2 (the first reply is the cold one)")
     if args.child:
-        result = CHILDREN[args.child](args.data_dir, args.corpus, args.questions)
+        result = CHILDREN[args.child](args.data_dir, args.corpus, args.questions, args.dense_dims)
         (args.work_dir / f"{args.child}.json").write_text(json.dumps(result), encoding="utf-8")
         return 0
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="scale-bench-"))
     saved = json.loads(args.out.read_text("utf-8")) if args.out.is_file() else {"rows": []}
     for size in sizes:
-        row = measure(size, work / f"size-{size}", args.questions)
+        row = measure(
+            size, work / f"size-{size}-d{args.dense_dims}", args.questions, args.dense_dims
+        )
         print(json.dumps(row), flush=True)
-        saved["rows"] = [r for r in saved["rows"] if r["size"] != size] + [row]
+        same = (size, args.dense_dims)
+        saved["rows"] = [r for r in saved["rows"] if (r["size"], r.get("dense_dims", 0)) != same]
+        saved["rows"].append(row)
         saved["machine"] = _machine()
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(saved, indent=2) + "\n", encoding="utf-8")

@@ -62,13 +62,28 @@ def print_sync_report(report: SyncReport, prefix: str = "") -> None:
     )
 
 
+def _dense_dims(text: str) -> int:
+    """--dense-dims: a whole number of dimensions, 0 for the full vectors."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of dimensions: give a whole number such as 128 (0: full)"
+        )
+    return value
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Sync the index with pages and corpora on disk."""
     from bot.resources import open_index
 
     settings = _settings(args)
     paths = [Path(p) for p in args.paths] or settings.source_paths() or [PROJECT_ROOT / "seeds"]
-    index = open_index(settings, question_context=not args.no_question_context)
+    index = open_index(
+        settings, question_context=not args.no_question_context, dense_dims=args.dense_dims
+    )
     report = index.sync(paths, rebuild=args.rebuild, progress=_progress_bar())
     print_sync_report(report)
     if report.errors:
@@ -247,6 +262,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-question-context",
         action="store_true",
         help="embed answers alone, without the page question (retrieval benchmarks)",
+    )
+    ingest.add_argument(
+        "--dense-dims",
+        type=_dense_dims,
+        default=None,
+        metavar="N",
+        help="a new index keeps N-dimension projections of the chunk vectors in Chroma's HNSW "
+        "(less memory per chunk; full vectors rescore its candidates); 0: full vectors. Fixed "
+        "when the index is created: changing it needs --rebuild",
     )
     ingest.set_defaults(func=cmd_ingest)
 

@@ -64,6 +64,7 @@ class Index(IndexReading, IndexWriting):
         delta_share: float = DELTA_SHARE,
         write_part: int = PART,
         read_page: int = 5000,
+        dense_dims: int | None = None,
     ) -> None:
         if delta_share < 0:
             raise ValueError(f"delta_share must be 0 or more, not {delta_share!r}")
@@ -76,6 +77,8 @@ class Index(IndexReading, IndexWriting):
             )
         if max_neighbors < 2:
             raise ValueError(f"max_neighbors must be 2 or more, not {max_neighbors}")
+        if dense_dims is not None and dense_dims < 0:
+            raise ValueError(f"dense_dims must be 0 (full vectors) or more, not {dense_dims}")
         self.root = Path(data_dir) / "index"
         self.delta_share = delta_share
         self.embedder = embedder or Embedder()
@@ -94,6 +97,14 @@ class Index(IndexReading, IndexWriting):
         self.write_part = write_part  # chunks embedded and upserted together
         self.read_page = read_page  # chunks per Chroma read when the BM25 index is built
         self.sentence_cache = sentence_cache
+        # Vectors in Chroma for an index created now (None: as the index has them, full if new).
+        self.dense_dims = dense_dims
+        if dense_dims and dense_dims > self.embedder.dimension:
+            raise ValueError(
+                f"dense_dims {dense_dims} is more than the embedder's {self.embedder.dimension}"
+            )
+        self._writing_projection = None
+        self._projection = None  # the live generation's (None: Chroma holds full vectors)
         self._reader = None
         self._reader_generation: str | None = None
         self._parts: list[Part] | None = None

@@ -23,6 +23,8 @@ class Manifest:
     answers: int
     files: int
     sentences: int = 0  # format 3: distinct sentence vectors in the file (2: sentence records)
+    dense_dims: int = 0  # dimensions of the vectors in Chroma (0: the embedder's own)
+    dense_projection: str = ""  # the projection they were made with (vectorstore/projection.py)
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     def to_json(self) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from langchain_core.documents import Document
 
+from vectorstore.hnsw import PROJECTED_OVERSAMPLE
 from vectorstore.lexical import LEXICAL_FOLDER, LexicalIndex, lexical_stamp, open_lexical
 from vectorstore.lexical_delta import build_delta, memory_stats
 from vectorstore.parts import (
@@ -28,6 +29,7 @@ from vectorstore.parts import (
     lexical_scores,
     nearest,
 )
+from vectorstore.projection import DenseProjection, ProjectedEmbeddings, chunk_key
 from vectorstore.sentence_vectors import SENTENCE_VECTORS_FILE, SentenceVectors
 from vectorstore.store import collection_documents
 
@@ -55,6 +57,11 @@ class IndexReading:
         with self._reader_lock:
             if self._parts is None or gen != self._parts_generation:
                 manifest = self.check_compatible()
+                self._projection = (
+                    DenseProjection.load(self.root, manifest.dense_projection)
+                    if manifest.dense_dims and manifest.dense_projection
+                    else None
+                )
                 delta = self.store.read_delta(gen)
                 context = manifest.question_context
                 if delta is None:
@@ -120,13 +127,31 @@ class IndexReading:
 
     def dense_search(self, vectors: list[np.ndarray], k: int) -> list[tuple[str, float]]:
         """Chunk ids with their mean cosine over the query vectors, best first: HNSW candidates
-        (k per vector and part) rescored with the stored chunk vectors (which are cached)."""
-        records = self.chunk_records(nearest(self.parts(), vectors, k))
+        (k per vector and part) rescored with the stored chunk vectors (which are cached).
+
+        Where Chroma holds projected vectors (vectorstore/projection.py), HNSW is searched with
+        the projected queries for `PROJECTED_OVERSAMPLE` times as many candidates, which are
+        rescored with their full vectors from the sentence file; the top k's records are then
+        fetched (into the cache the caller reads next)."""
+        parts = self.parts()
+        projection = self._projection
+        if projection is None:
+            records = self.chunk_records(nearest(parts, vectors, k))
+            found = {cid: vector for cid, (_, vector) in records.items()}
+        else:
+            searched = list(projection.project(np.stack(vectors)))
+            ids = nearest(parts, searched, k * PROJECTED_OVERSAMPLE)
+            full = self._sentence_file().get_many(chunk_key(cid) for cid in ids)
+            found = {cid: full[chunk_key(cid)] for cid in ids if chunk_key(cid) in full}
+            missing = [cid for cid in ids if cid not in found]
+            if missing:  # not in the sentence file: the record's (mapped back) vector
+                found.update({c: v for c, (_, v) in self.chunk_records(missing).items()})
         scored = [
-            (cid, float(np.mean([vector @ v for v in vectors])))
-            for cid, (_, vector) in records.items()
+            (cid, float(np.mean([vector @ v for v in vectors]))) for cid, vector in found.items()
         ]
         scored.sort(key=lambda r: (-r[1], r[0]))
+        if projection is not None:
+            self.chunk_records(cid for cid, _ in scored[:k])
         return scored[:k]
 
     def lexical(self, query: str, k: int, also: Iterable[str] = ()) -> dict[str, float]:
@@ -142,9 +167,30 @@ class IndexReading:
             for i in out:
                 self._records.move_to_end(i)
         got = fetch_records(parts, [i for i in wanted if i not in out])
+        if self._projection is not None and got:
+            got = self._with_full_vectors(got)
         self._remember(got)
         out.update(got)
         return {i: out[i] for i in wanted if i in out}
+
+    def _with_full_vectors(
+        self, records: dict[str, tuple[Document, np.ndarray]]
+    ) -> dict[str, tuple[Document, np.ndarray]]:
+        """Records whose vector is the full one from the sentence file (Chroma holds projected
+        ones); a chunk whose full vector is missing keeps its projected vector mapped back into
+        the full space (its cosine is then an approximation) and is logged."""
+        full = self._sentence_file().get_many(chunk_key(cid) for cid in records)
+        out = {}
+        missing = 0
+        for cid, (doc, vector) in records.items():
+            found = full.get(chunk_key(cid))
+            if found is None:
+                missing += 1
+                found = vector @ self._projection.matrix
+            out[cid] = (doc, found)
+        if missing:
+            log.warning("%d chunks have no full vector in the sentence vector file", missing)
+        return out
 
     def _remember(self, records: dict[str, tuple[Document, np.ndarray]]) -> None:
         with self._records_lock:
@@ -187,10 +233,13 @@ class IndexReading:
         gen = self.current_generation()
         if gen is None:
             self.manifest()  # raises IndexMissingError with the message
+        self.parts()  # checks the index and reads the generation's projection, if it has one
         with self._reader_lock:
             if self._reader is None or gen != self._reader_generation:
-                self.check_compatible()
-                self._reader = self.store.langchain_store(gen, self.embedder)
+                embedder = self.embedder
+                if self._projection is not None:
+                    embedder = ProjectedEmbeddings(embedder, self._projection)
+                self._reader = self.store.langchain_store(gen, embedder)
                 self._reader_generation = gen
             return self._reader
 

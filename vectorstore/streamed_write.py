@@ -19,6 +19,7 @@ import numpy as np
 from vectorstore.chunking import Chunk
 from vectorstore.corpus import file_digest, kind_of, read_file
 from vectorstore.errors import InputChangedError, InputFileError
+from vectorstore.projection import ProjectionSlot, chunk_key
 from vectorstore.records import Page
 from vectorstore.sentences import quotable_length
 
@@ -204,21 +205,19 @@ def write_chunks(
     progress: Callable[[int, int], None] | None = None,
     part: int = PART,
     batch: int = 4096,
+    projection: ProjectionSlot | None = None,
 ) -> None:
-    """Embed and upsert the chunks `part` at a time, their new sentences into `sentences`."""
+    """Embed and upsert the chunks `part` at a time, their new sentences into `sentences`.
+
+    With a `projection` (an index created with dense_dims), Chroma gets each chunk's projected
+    vector and the sentence file its full one, keyed by chunk id (vectorstore/projection.py).
+    A projection still to be fitted is fitted on the first `projection.fit_sample` chunk
+    vectors: the parts before it are held (embedded, not yet written to Chroma) until then."""
     done = 0
-    for piece in parts(chunks, part):
-        vectors = embed([c.embed_text for c in piece])
-        # Only sentences no earlier ingest embedded: the file is keyed by text. The page
-        # questions go in too: suggested follow-ups compare them with the patient's question
-        # (bot/follow_ups.py), and need not embed them then. A sentence no reply can quote (a
-        # flattened table, two words) is not embedded: nothing reads its vector.
-        new = sentences.missing(
-            [s.text for c in piece for s in c.sentences() if quotable_length(s.text)]
-            + page_questions(piece)
-        )
-        if new:
-            sentences.put_many(new, sentence_vectors(new))
+    held: list[tuple[list[Chunk], np.ndarray]] = []
+
+    def upsert(piece: list[Chunk], vectors: np.ndarray) -> None:
+        nonlocal done
         for at in range(0, len(piece), batch):
             rows = piece[at : at + batch]
             writer.upsert(
@@ -229,6 +228,37 @@ def write_chunks(
             )
         done += len(piece)
         report.embedded += len(piece)
-        report.sentences += len(new)
         if progress:
             progress(done, total)
+
+    def release() -> None:
+        projection.fit(np.concatenate([v for _, v in held]))
+        for piece, vectors in held:
+            upsert(piece, projection.project(vectors))
+        held.clear()
+
+    for piece in parts(chunks, part):
+        vectors = np.asarray(embed([c.embed_text for c in piece]), dtype=np.float32)
+        # Only sentences no earlier ingest embedded: the file is keyed by text. The page
+        # questions go in too: suggested follow-ups compare them with the patient's question
+        # (bot/follow_ups.py), and need not embed them then. A sentence no reply can quote (a
+        # flattened table, two words) is not embedded: nothing reads its vector.
+        new = sentences.missing(
+            [s.text for c in piece for s in c.sentences() if quotable_length(s.text)]
+            + page_questions(piece)
+        )
+        if new:
+            sentences.put_many(new, sentence_vectors(new))
+        report.sentences += len(new)
+        if projection is None:
+            upsert(piece, vectors)
+            continue
+        sentences.put_many([chunk_key(c.id) for c in piece], vectors)
+        if projection.ready:
+            upsert(piece, projection.project(vectors))
+            continue
+        held.append((piece, vectors))
+        if sum(len(p) for p, _ in held) >= projection.fit_sample:
+            release()
+    if held:
+        release()

@@ -21,10 +21,12 @@ from vectorstore.chunking import Chunk, chunk_page
 from vectorstore.convert import copy_chunks, move_sentence_vectors
 from vectorstore.corpus import find_files
 from vectorstore.delta import Delta, Plan, kept_with_bases, plan_update
+from vectorstore.errors import IndexMismatchError
 from vectorstore.lexical import LexicalIndex, lexical_stamp
 from vectorstore.lexical_delta import corpus_stats, delta_from_tokens, read_base_stats, write_stats
 from vectorstore.lexical_stream import tokenized_chunks
 from vectorstore.manifest import FORMAT_VERSION, Manifest
+from vectorstore.projection import DenseProjection, ProjectionSlot
 from vectorstore.reading import PUBLISHED
 from vectorstore.streamed_write import Changes, new_chunks, scan, write_chunks
 
@@ -109,6 +111,7 @@ class IndexWriting:
         with self.store.lock():
             before = None if rebuild else self.check_compatible(for_writing=True)
             convert = before is not None and before.format_version != FORMAT_VERSION
+            self._writing_projection = self._projection_slot(before)
             gen = None if rebuild else self.current_generation()
             catalog = self.store.read_catalog(gen) if gen else {"files": {}}
             files, problems = find_files(roots)
@@ -121,6 +124,26 @@ class IndexWriting:
                 self._write_generation(gen, files_after, changes, report, progress, convert=convert)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _projection_slot(self, before: Manifest | None) -> ProjectionSlot | None:
+        """What this ingest writes into Chroma: an existing index keeps its vectors' size (asking
+        for another one needs --rebuild); a new one gets `dense_dims` (None or 0: full)."""
+        if before is None:
+            return ProjectionSlot(self.dense_dims) if self.dense_dims else None
+        if self.dense_dims is not None and self.dense_dims != before.dense_dims:
+            have = before.dense_dims or self.embedder.dimension
+            raise IndexMismatchError(
+                f"the index at {self.store.describe()} stores {have}-dimension vectors, not "
+                f"{self.dense_dims or self.embedder.dimension}: rebuild it to change that "
+                "(`python -m bot ingest --rebuild --dense-dims N [PATH ...]`)"
+            )
+        if not before.dense_dims:
+            return None
+        if not before.dense_projection:  # a projected index that holds no chunk yet
+            return ProjectionSlot(before.dense_dims)
+        return ProjectionSlot(
+            before.dense_dims, DenseProjection.load(self.root, before.dense_projection)
+        )
 
     def _chunk(self, page) -> list[Chunk]:
         return chunk_page(page, question_context=self.question_context, max_words=self.max_words)
@@ -179,8 +202,13 @@ class IndexWriting:
                 progress=progress,
                 part=self.write_part,
                 batch=min(self.store.max_batch(), 4096),
+                projection=self._writing_projection,
             )
             manifest = replace(manifest, sentences=sentence_file.count())
+            slot = self._writing_projection
+            if slot is not None:
+                name = slot.projection.save(self.root) if slot.projection is not None else ""
+                manifest = replace(manifest, dense_dims=slot.dims, dense_projection=name)
             if plan.delta and writer.count() != len(plan.delta.own):
                 raise RuntimeError(
                     f"the delta {new_gen} holds {writer.count()} chunks, not the "
