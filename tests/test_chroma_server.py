@@ -415,6 +415,40 @@ def test_a_replica_without_the_shared_folder_still_answers(chroma_server, tmp_pa
     assert reply.kind == "answer" and reply.citations  # BM25 built in memory, sentences embedded
 
 
+def test_projected_vectors_on_a_server_are_searched_by_every_replica(
+    chroma_server, tmp_path, embedder
+):
+    """An index of projected vectors (ingest --dense-dims): a replica sharing the data folder
+    ranks with the full vectors from it; one without it reads the projection from the server
+    and ranks with the projected vectors (logged), and both still answer."""
+    import numpy as np
+
+    from bot.chain import Bot
+    from bot.settings import Settings
+
+    writer = Index(
+        tmp_path / "shared", embedder=embedder, store=_store(chroma_server), dense_dims=24
+    )
+    assert writer.sync([SEEDS]).ok
+    gen = writer.current_generation()
+    assert writer.manifest().dense_dims == 24
+    stored = _store(chroma_server).open_collection(gen).get(include=["embeddings"], limit=1)
+    assert len(stored["embeddings"][0]) == 24  # the server holds the projected vectors
+    q = np.asarray(embedder.embed_query("How long does Botox last?"), dtype=np.float32)
+    for folder in ("shared", "not-shared"):
+        replica = Index(tmp_path / folder, embedder=embedder, store=_store(chroma_server))
+        found = replica.dense_search([q], 5)
+        assert len(found) == 5
+        settings = Settings.load(env={}, data_dir=tmp_path / folder)
+        reply = Bot(settings, index=replica).answer("How long does Botox last?")
+        assert reply.kind == "answer" and reply.citations
+        if folder == "not-shared":  # its projection came from the server
+            assert not (tmp_path / folder / "index" / "projections").exists()
+        else:
+            full = {c for c, _ in found}
+            assert all(v.shape == (384,) for _, v in replica.chunk_records(full).values())
+
+
 def _app(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
     with log.open("wb") as out:
         return subprocess.Popen(

@@ -139,9 +139,13 @@ def test_the_size_of_stored_vectors_changes_only_with_a_rebuild(tmp_path, embedd
     rebuilt = _index(tmp_path / "data", embedder, dense_dims=32)
     rebuilt.sync([SEEDS], rebuild=True)
     assert rebuilt.manifest().dense_dims == 32
-    # no setting: an ingest keeps what the index has
+    # no setting: an ingest keeps what the index has, and so does a rebuild (fitted again)
     _index(tmp_path / "data", embedder).sync([SEEDS])
     assert _index(tmp_path / "data", embedder).manifest().dense_dims == 32
+    _index(tmp_path / "data", embedder).sync([SEEDS], rebuild=True)
+    assert _index(tmp_path / "data", embedder).manifest().dense_dims == 32
+    _index(tmp_path / "data", embedder, dense_dims=0).sync([SEEDS], rebuild=True)
+    assert _index(tmp_path / "data", embedder).manifest().dense_dims == 0
     with pytest.raises(ValueError, match="more than the embedder's 384"):
         _index(tmp_path / "other", embedder, dense_dims=500)
 

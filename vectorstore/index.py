@@ -98,13 +98,14 @@ class Index(IndexReading, IndexWriting):
         self.read_page = read_page  # chunks per Chroma read when the BM25 index is built
         self.sentence_cache = sentence_cache
         # Vectors in Chroma for an index created now (None: as the index has them, full if new).
-        self.dense_dims = dense_dims
+        self.dense_dims = 0 if dense_dims == self.embedder.dimension else dense_dims
         if dense_dims and dense_dims > self.embedder.dimension:
             raise ValueError(
                 f"dense_dims {dense_dims} is more than the embedder's {self.embedder.dimension}"
             )
         self._writing_projection = None
         self._projection = None  # the live generation's (None: Chroma holds full vectors)
+        self._warned_full = False
         self._reader = None
         self._reader_generation: str | None = None
         self._parts: list[Part] | None = None

@@ -16,6 +16,7 @@ manifest names it, so a rebuild with other settings never changes what a live ge
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 from pathlib import Path
@@ -98,6 +99,19 @@ class DenseProjection:
             tmp.write_bytes(buffer.getvalue())
             tmp.replace(path)
         return name
+
+    def to_dict(self) -> dict:
+        """The matrix as JSON-able data (float32 bytes in base64)."""
+        return {
+            "shape": list(self.matrix.shape),
+            "float32": base64.b64encode(self.matrix.tobytes()).decode("ascii"),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> DenseProjection:
+        """The matrix `to_dict` wrote."""
+        raw = np.frombuffer(base64.b64decode(data["float32"]), dtype=np.float32)
+        return cls(raw.reshape(tuple(data["shape"])))
 
     @classmethod
     def load(cls, root: Path, name: str) -> DenseProjection:

@@ -58,7 +58,7 @@ class IndexReading:
             if self._parts is None or gen != self._parts_generation:
                 manifest = self.check_compatible()
                 self._projection = (
-                    DenseProjection.load(self.root, manifest.dense_projection)
+                    self._load_projection(gen, manifest)
                     if manifest.dense_dims and manifest.dense_projection
                     else None
                 )
@@ -81,6 +81,19 @@ class IndexReading:
                     self._records.clear()
             self._parts_checked = time.monotonic()
             return self._parts
+
+    def _load_projection(self, gen: str, manifest=None) -> DenseProjection:
+        """The projection a generation's vectors were made with: from the data folder, else
+        (a replica of a Chroma server without the shared folder) from the server."""
+        name = (manifest or self.store.read_manifest(gen)).dense_projection
+        try:
+            return DenseProjection.load(self.root, name)
+        except FileNotFoundError:
+            read = getattr(self.store, "read_projection", None)
+            found = read(gen) if read is not None else None
+            if found is None or found.digest() != name:
+                raise
+            return found
 
     def _part(
         self,
@@ -188,8 +201,14 @@ class IndexReading:
                 missing += 1
                 found = vector @ self._projection.matrix
             out[cid] = (doc, found)
-        if missing:
-            log.warning("%d chunks have no full vector in the sentence vector file", missing)
+        if missing and not self._warned_full:
+            self._warned_full = True  # once: a replica without the shared folder has none
+            log.warning(
+                "%d chunks have no full vector in %s: ranking with their projected vectors "
+                "(give this process the data folder the index was built in)",
+                missing,
+                self.root / SENTENCE_VECTORS_FILE,
+            )
         return out
 
     def _remember(self, records: dict[str, tuple[Document, np.ndarray]]) -> None:

@@ -35,6 +35,7 @@ from vectorstore.delta import (
 )
 from vectorstore.errors import IndexMissingError, StoreUnavailableError
 from vectorstore.manifest import Manifest
+from vectorstore.projection import DenseProjection
 from vectorstore.server_lock import TTL_SECONDS, Lease
 from vectorstore.server_meta import META, MetaRecords
 from vectorstore.store import LEGACY_PARTS, PARTS, collection_documents, record_pages
@@ -367,6 +368,18 @@ class ChromaServerStore:
         """Mark a generation as a delta over `delta.base`."""
         with self._reachable():
             self._records.write_json(gen, "delta", json.loads(delta_json(delta)))
+
+    def write_projection(self, gen: str, projection: DenseProjection) -> None:
+        """Store the projection a generation's vectors were made with on the server too, so a
+        replica without the shared data folder can search them."""
+        with self._reachable():
+            self._records.write_json(gen, "projection", projection.to_dict())
+
+    def read_projection(self, gen: str) -> DenseProjection | None:
+        """The projection stored with a generation, or None."""
+        with self._reachable():
+            data = self._records.read_json(gen, "projection")
+        return None if data is None else DenseProjection.from_dict(data)
 
     def generation_folder(self, gen: str) -> None:
         """None: a server's generations have no local folder (the index publishes their BM25

@@ -217,7 +217,6 @@ def write_chunks(
     held: list[tuple[list[Chunk], np.ndarray]] = []
 
     def upsert(piece: list[Chunk], vectors: np.ndarray) -> None:
-        nonlocal done
         for at in range(0, len(piece), batch):
             rows = piece[at : at + batch]
             writer.upsert(
@@ -226,10 +225,7 @@ def write_chunks(
                 documents=[c.text for c in rows],
                 metadatas=[c.metadata for c in rows],
             )
-        done += len(piece)
         report.embedded += len(piece)
-        if progress:
-            progress(done, total)
 
     def release() -> None:
         projection.fit(np.concatenate([v for _, v in held]))
@@ -250,6 +246,9 @@ def write_chunks(
         if new:
             sentences.put_many(new, sentence_vectors(new))
         report.sentences += len(new)
+        done += len(piece)
+        if progress:  # embedded (a part held for the projection's fit is written later)
+            progress(done, total)
         if projection is None:
             upsert(piece, vectors)
             continue

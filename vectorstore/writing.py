@@ -26,7 +26,7 @@ from vectorstore.lexical import LexicalIndex, lexical_stamp
 from vectorstore.lexical_delta import corpus_stats, delta_from_tokens, read_base_stats, write_stats
 from vectorstore.lexical_stream import tokenized_chunks
 from vectorstore.manifest import FORMAT_VERSION, Manifest
-from vectorstore.projection import DenseProjection, ProjectionSlot
+from vectorstore.projection import ProjectionSlot
 from vectorstore.reading import PUBLISHED
 from vectorstore.streamed_write import Changes, new_chunks, scan, write_chunks
 
@@ -111,7 +111,7 @@ class IndexWriting:
         with self.store.lock():
             before = None if rebuild else self.check_compatible(for_writing=True)
             convert = before is not None and before.format_version != FORMAT_VERSION
-            self._writing_projection = self._projection_slot(before)
+            self._writing_projection = self._projection_slot(before, rebuild=rebuild)
             gen = None if rebuild else self.current_generation()
             catalog = self.store.read_catalog(gen) if gen else {"files": {}}
             files, problems = find_files(roots)
@@ -125,11 +125,17 @@ class IndexWriting:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _projection_slot(self, before: Manifest | None) -> ProjectionSlot | None:
+    def _projection_slot(
+        self, before: Manifest | None, *, rebuild: bool = False
+    ) -> ProjectionSlot | None:
         """What this ingest writes into Chroma: an existing index keeps its vectors' size (asking
-        for another one needs --rebuild); a new one gets `dense_dims` (None or 0: full)."""
+        for another one needs --rebuild); a new one gets `dense_dims` (None or 0: full), and a
+        rebuild without it the size the index had (its projection fitted again)."""
         if before is None:
-            return ProjectionSlot(self.dense_dims) if self.dense_dims else None
+            dims = self.dense_dims
+            if dims is None and rebuild:
+                dims = self._live_dense_dims()
+            return ProjectionSlot(dims) if dims else None
         if self.dense_dims is not None and self.dense_dims != before.dense_dims:
             have = before.dense_dims or self.embedder.dimension
             raise IndexMismatchError(
@@ -141,9 +147,15 @@ class IndexWriting:
             return None
         if not before.dense_projection:  # a projected index that holds no chunk yet
             return ProjectionSlot(before.dense_dims)
-        return ProjectionSlot(
-            before.dense_dims, DenseProjection.load(self.root, before.dense_projection)
-        )
+        gen = self.current_generation()
+        return ProjectionSlot(before.dense_dims, self._load_projection(gen, before))
+
+    def _live_dense_dims(self) -> int:
+        """The stored vectors' size of the index a rebuild replaces (0: full, or unreadable)."""
+        try:
+            return self.manifest().dense_dims if self.current_generation() else 0
+        except Exception:  # a rebuild must work whatever the old index is
+            return 0
 
     def _chunk(self, page) -> list[Chunk]:
         return chunk_page(page, question_context=self.question_context, max_words=self.max_words)
@@ -207,7 +219,11 @@ class IndexWriting:
             manifest = replace(manifest, sentences=sentence_file.count())
             slot = self._writing_projection
             if slot is not None:
-                name = slot.projection.save(self.root) if slot.projection is not None else ""
+                name = ""
+                if slot.projection is not None:
+                    name = slot.projection.save(self.root)
+                    if hasattr(self.store, "write_projection"):  # a server's replicas read it
+                        self.store.write_projection(new_gen, slot.projection)
                 manifest = replace(manifest, dense_dims=slot.dims, dense_projection=name)
             if plan.delta and writer.count() != len(plan.delta.own):
                 raise RuntimeError(
