@@ -36,8 +36,12 @@ def percentile(values: list[float], q: float) -> float:
 def baseline_answer(bot: Bot, question: str) -> str:
     """Plain LangChain: similarity search top 4, sources stuffed, same composer."""
     store = bot.index.vectorstore()
-    docs = store.similarity_search_by_vector(bot.embed_query(question), k=4)
-    composition = bot.composer.compose(question, docs, bot.embed_query(question))
+    vector = bot.embed_query(question)
+    # An index of projected vectors (ingest --dense-dims) is searched with the projected vector.
+    projection = getattr(store.embeddings, "projection", None)
+    searched = vector if projection is None else projection.project(vector).tolist()
+    docs = store.similarity_search_by_vector(searched, k=4)
+    composition = bot.composer.compose(question, docs, vector)
     return render(composition, docs)[0]
 
 
