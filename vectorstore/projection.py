@@ -25,7 +25,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 PROJECTIONS = "projections"  # folder of the index root holding the matrices
-MIN_FIT_VECTORS = 2  # fewer vectors than this cannot say which directions matter
+MIN_FIT_VECTORS = 1  # one vector still gives a basis: itself first, then any orthonormal rest
 # Chunk vectors a new index's projection is fitted on (benchmarks/hnsw_recall.py --dims: on
 # MedQuAD, 128 dimensions fitted on 4,000 chunks kept 0.971 of the exact top 10 among 50
 # rescored candidates, fitted on all 27,631 0.986).
@@ -150,8 +150,6 @@ class ProjectionSlot:
     def fit(self, vectors: np.ndarray) -> None:
         """Fit the projection on these chunk vectors (at most `dims` of the embedder's)."""
         vectors = np.asarray(vectors, dtype=np.float32)
-        if len(vectors) < MIN_FIT_VECTORS:  # one chunk: any orthonormal basis through it
-            vectors = np.concatenate([vectors, np.eye(vectors.shape[1], dtype=np.float32)])
         self.projection = DenseProjection.fit(vectors, min(self.dims, vectors.shape[1]))
 
     def project(self, vectors: np.ndarray) -> np.ndarray:

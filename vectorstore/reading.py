@@ -82,10 +82,10 @@ class IndexReading:
             self._parts_checked = time.monotonic()
             return self._parts
 
-    def _load_projection(self, gen: str, manifest=None) -> DenseProjection:
+    def _load_projection(self, gen: str, manifest) -> DenseProjection:
         """The projection a generation's vectors were made with: from the data folder, else
         (a replica of a Chroma server without the shared folder) from the server."""
-        name = (manifest or self.store.read_manifest(gen)).dense_projection
+        name = manifest.dense_projection
         try:
             return DenseProjection.load(self.root, name)
         except FileNotFoundError:
