@@ -183,15 +183,24 @@ def child_serve(data_dir: Path, _corpus: Path, questions: int, _dense_dims: int 
 
     sample = [q for q, _ in medquad_sample(questions, seed=7)]
     settings = Settings.load(data_dir=data_dir)
-    bot = Bot(settings, index=open_index(settings, embedder=HashEmbedder()))
+    index = open_index(settings, embedder=HashEmbedder())
+    bot = Bot(settings, index=index)
     first = bot.answer(sample[0])
     first_at = time.time()
+    spent = _time_primitives(index)
     latencies, answered = [], int(not first.abstained)
+    steps: dict[str, list[float]] = {}
+    primitives: dict[str, list[float]] = {}
     for question in sample[1:]:
+        spent.clear()
         started = time.perf_counter()
         reply = bot.answer(question)
         latencies.append((time.perf_counter() - started) * 1000)
         answered += not reply.abstained
+        for step, ms in reply.latency_ms.items():
+            steps.setdefault(step, []).append(ms)
+        for name in PRIMITIVES:
+            primitives.setdefault(name, []).append(spent.get(name, 0.0))
     status = Path("/proc/self/status").read_text().split("\n")
     kib = {
         line.split(":")[0]: int(line.split()[1])
@@ -202,6 +211,10 @@ def child_serve(data_dir: Path, _corpus: Path, questions: int, _dense_dims: int 
     return {
         "first_reply_at": first_at,
         "latencies_ms": latencies,
+        # where the time goes: each chain step's, and each index primitive's summed per question
+        # (the dense search runs beside BM25 on a background thread, so the sums overlap)
+        "steps_ms": {k: _quantiles(v) for k, v in steps.items()},
+        "primitives_ms": {k: _quantiles(v) for k, v in primitives.items()},
         "answered": answered,
         "questions": len(sample),
         "rss_mib": rss_kib / 1024,
@@ -210,6 +223,50 @@ def child_serve(data_dir: Path, _corpus: Path, questions: int, _dense_dims: int 
         "rss_anon_mib": kib.get("RssAnon", 0) / 1024,
         "rss_file_mib": kib.get("RssFile", 0) / 1024,
     }
+
+
+# The index primitives retrieval reads through (vectorstore/reading.py), and what they call.
+PRIMITIVES = (
+    "dense_search",
+    "lexical",
+    "chunk_records",
+    "sentence_vectors",
+    "hnsw_nearest",
+    "sentence_file_reads",
+)
+
+
+def _time_primitives(index) -> dict[str, float]:
+    """Wraps the index's reading primitives (and the HNSW search and sentence-file reads under
+    them) to add each call's milliseconds to the returned dict, from any thread."""
+    import threading
+
+    import vectorstore.reading as reading
+
+    spent: dict[str, float] = {}
+    lock = threading.Lock()
+
+    def timed(name, fn):
+        def call(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with lock:
+                    spent[name] = spent.get(name, 0.0) + (time.perf_counter() - started) * 1000
+
+        return call
+
+    for name in PRIMITIVES[:4]:
+        setattr(index, name, timed(name, getattr(index, name)))
+    reading.nearest = timed("hnsw_nearest", reading.nearest)
+    file = index._sentence_file()
+    file.get_many = timed("sentence_file_reads", file.get_many)
+    return spent
+
+
+def _quantiles(values: list[float]) -> dict[str, float]:
+    return {"p50": statistics.median(values), "p95": percentile(values, 95)}
 
 
 CHILDREN = {"ingest": child_ingest, "serve": child_serve}
@@ -286,6 +343,8 @@ def measure(size: int, work: Path, questions: int, dense_dims: int = 0) -> dict:
         "serving_rss_file_mib": serve["rss_file_mib"],
         "dense_dims": ingest["dense_dims"],
         "serving_peak_rss_mib": serve["peak_rss_mib"],
+        "steps_ms": serve.get("steps_ms", {}),
+        "primitives_ms": serve.get("primitives_ms", {}),
         "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "commit": _commit(),
         "format_version": ingest["format_version"],

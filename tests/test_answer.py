@@ -294,10 +294,19 @@ def test_the_question_embedded_beside_triage_is_embedded_once(seed_bot, monkeypa
     waits for it rather than embedding the question a second time (bot/answer/background.py)."""
     embedded = _recorded(seed_bot, monkeypatch)
     question = "Is it normal for one eyebrow to sit higher than the other after Botox?"
+    key = seed_bot.embedder.token_key
+
+    def same_vector(text: str) -> bool:
+        # The embed cache keys texts by token ids, so triage's normalised "is it normal ... ?"
+        # and the question as typed share one vector: whichever thread gets there first embeds it.
+        return text == question or (key(text) is not None and key(text) == key(question))
+
     reply = seed_bot.answer(question)
-    assert reply.kind in ("answer", "partial") and embedded.count(question) == 1
+    assert reply.kind in ("answer", "partial")
+    assert sum(map(same_vector, embedded)) == 1, embedded
     embedded.clear()
-    assert seed_bot.answer(question).text == reply.text and question not in embedded  # cached
+    assert seed_bot.answer(question).text == reply.text
+    assert not any(map(same_vector, embedded)), embedded  # cached
 
 
 NEAR_MISS_HOLDOUT = load_jsonl(ROOT / "tests" / "data" / "near_miss_holdout.jsonl")
