@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from rouge import rouge  # noqa: E402
 
 from bot.answer.compose import ExtractiveComposer  # noqa: E402
-from bot.answer.quotable import quotable  # noqa: E402
+from bot.answer.quotable import quotable, refers_back  # noqa: E402
 from bot.resources import shared_embedder  # noqa: E402
 from vectorstore.sentences import split_sentences  # noqa: E402
 
@@ -90,8 +90,10 @@ def mmr(question_vec: np.ndarray, answers: list[str], embed, words: int, lam: fl
     return truncate([pool[i] for i in chosen], words)
 
 
-def composer_text(composer: ExtractiveComposer, row: dict, answers: list[str], qvec) -> str:
-    """The composer's quoted sentences for one question, in reply order."""
+def composer_text(
+    composer: ExtractiveComposer, row: dict, answers: list[str], qvec
+) -> list[str]:
+    """The composer's quotes for one question, in reply order."""
     docs = [
         Document(
             page_content=text,
@@ -101,7 +103,7 @@ def composer_text(composer: ExtractiveComposer, row: dict, answers: list[str], q
         for a, text in zip(row["answers"], answers, strict=True)
     ]
     composition = composer.compose(row["question"], docs, qvec)
-    return truncate([s.quote for s in composition.statements], composer.max_words)
+    return [s.quote for s in composition.statements]
 
 
 def run(path: Path, words: int) -> dict:
@@ -120,11 +122,15 @@ def run(path: Path, words: int) -> dict:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     scores: dict[str, list[dict]] = {"composer": [], "lead": [], "mmr": []}
     lengths = []
+    quoted = back_references = 0  # quotes, and those that open by pointing back ("It ...")
     for row in rows:
         answers = [clean(a["text"]) for a in row["answers"]]
         qvec = np.asarray(embedder.embed_query(row["question"]), dtype=np.float32)
         reference = row["extractive_summary"]
-        ours = composer_text(composer, row, answers, qvec)
+        quotes = composer_text(composer, row, answers, qvec)
+        ours = truncate(quotes, composer.max_words)
+        quoted += len(quotes)
+        back_references += sum(map(refers_back, quotes))
         lengths.append(len(ours.split()))
         scores["composer"].append(rouge(ours, reference))
         scores["lead"].append(rouge(lead(answers, words), reference))
@@ -133,7 +139,14 @@ def run(path: Path, words: int) -> dict:
         name: {k: statistics.mean(s[k] for s in rows_) for k in ("rouge1", "rouge2", "rougeL")}
         for name, rows_ in scores.items()
     }
-    return {"n": len(rows), "words": words, "table": table, "composer_median_words": lengths}
+    return {
+        "n": len(rows),
+        "words": words,
+        "table": table,
+        "composer_median_words": lengths,
+        "quotes": quoted,
+        "back_references": back_references,
+    }
 
 
 def markdown(result: dict, command: str) -> str:
@@ -146,7 +159,9 @@ def markdown(result: dict, command: str) -> str:
         f"{result['words']} words, mean F1 against `extractive_summary` (recipe in "
         "`benchmarks/rouge.py`: lower-cased alphanumeric tokens, Porter stem for tokens longer "
         "than 3 characters, ROUGE-L over the whole text). The composer's median length was "
-        f"{statistics.median(result['composer_median_words']):.0f} words.",
+        f"{statistics.median(result['composer_median_words']):.0f} words; "
+        f"{result['back_references']} of its {result['quotes']} quotes open with a word that "
+        "points back to the sentence before (bot/wordlists/back_references.txt: \"It ...\").",
         "",
         "| system | ROUGE-1 | ROUGE-2 | ROUGE-L |",
         "|---|---|---|---|",

@@ -30,6 +30,9 @@ class CachedEmbedder:
         self.known = known
         self._cache: OrderedDict[object, list[float]] = OrderedDict()
         self._lock = threading.Lock()
+        # Keys some thread is embedding now: another thread asking for one waits for it rather
+        # than embedding it too (triage's normalised question and retrieval's, started together).
+        self._pending: dict[object, threading.Event] = {}
         self._keyed = callable(getattr(embedder, "token_key", None))
 
     def _key(self, text: str) -> object:
@@ -42,15 +45,31 @@ class CachedEmbedder:
         if len(stored) == len(set(texts)):
             return [stored[t] for t in texts]
         keys = {t: self._key(t) for t in dict.fromkeys(texts) if t not in stored}
+        missing: dict[object, str] = {}  # embedded by this call
+        elsewhere: list[threading.Event] = []  # being embedded by another thread
         with self._lock:
-            missing = {k: t for t, k in keys.items() if k not in self._cache}
+            for text, key in keys.items():
+                if key in self._cache or key in missing:
+                    continue
+                if key in self._pending:
+                    elsewhere.append(self._pending[key])
+                else:
+                    missing[key] = text
+                    self._pending[key] = threading.Event()
         if missing:
-            vectors = self.embedder.embed(list(missing.values()))
-            with self._lock:
-                for key, vector in zip(missing, vectors, strict=True):
-                    self._cache[key] = vector
-                while len(self._cache) > self.size:
-                    self._cache.popitem(last=False)
+            try:
+                vectors = self.embedder.embed(list(missing.values()))
+                with self._lock:
+                    for key, vector in zip(missing, vectors, strict=True):
+                        self._cache[key] = vector
+                    while len(self._cache) > self.size:
+                        self._cache.popitem(last=False)
+            finally:
+                with self._lock:
+                    for key in missing:
+                        self._pending.pop(key).set()
+        for event in elsewhere:  # if that thread failed, the key is embedded below
+            event.wait()
         with self._lock:
             out = []
             for text in texts:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
+import pytest
 
 from bot.embed_cache import CachedEmbedder
 from bot.safety import SafetyChecks
@@ -64,3 +67,57 @@ def test_an_embedder_without_token_keys_is_cached_by_text():
     cache = CachedEmbedder(plain)
     cache.many(["a b", "A B", "a b"])
     assert plain.seen == ["a b", "A B"]
+
+
+class _Slow(_Plain):
+    """Its first call blocks until released; a second call (the same text embedded twice)
+    releases it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered, self.release = threading.Event(), threading.Event()
+
+    def embed(self, texts):
+        first = not self.seen
+        out = super().embed(texts)
+        if first:
+            self.entered.set()
+            self.release.wait(10)
+        else:
+            self.release.set()
+        return out
+
+
+def test_a_text_another_thread_is_embedding_is_waited_for_not_embedded_again():
+    # Triage embeds the normalised question while retrieval asks for the question's vector.
+    slow = _Slow()
+    cache = CachedEmbedder(slow)
+    text = "sauna after botox"
+    first = threading.Thread(target=cache.many, args=([text],))
+    first.start()
+    assert slow.entered.wait(10)
+    got: list = []
+    second = threading.Thread(target=lambda: got.append(cache.one(text)))
+    second.start()
+    second.join(0.3)  # by now waiting for the first thread (without the wait: embedding again)
+    slow.release.set()
+    first.join(10)
+    second.join(10)
+    assert slow.seen == [text] and got == [[float(len(text)), 1.0]]
+
+
+class _Failing(_Plain):
+    def embed(self, texts):
+        if not self.seen:
+            self.seen.extend(texts)
+            raise RuntimeError("model crashed")
+        return super().embed(texts)
+
+
+def test_a_failed_embedding_leaves_the_text_to_the_next_caller():
+    failing = _Failing()
+    cache = CachedEmbedder(failing)
+    with pytest.raises(RuntimeError):
+        cache.one("lip filler")
+    assert not cache._pending
+    assert cache.one("lip filler") == [10.0, 1.0]

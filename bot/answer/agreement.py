@@ -46,6 +46,12 @@ class Candidate:
     # the quote leaves out a heading glued to its start (quotable.without_heading).
     stored_as: str = ""
     on_point: bool = True  # has the asked shape of answer or a focus word (see compose._select)
+    # The sentence before, quoted with this one because it opens by pointing back to it ("It
+    # usually affects one side of the face."): `sentence` then holds both, `stored_as` this one,
+    # `context` the one before as stored; `pieces` are the two as quoted, with their vectors.
+    context: str = ""
+    pieces: tuple[str, ...] = ()
+    piece_vectors: tuple[np.ndarray, ...] = ()
 
 
 @dataclass
@@ -81,10 +87,19 @@ def _overlap(a: str, b: str) -> float:
     return len(wa & wb) / small if small >= 3 else 0.0
 
 
+def _said(c: Candidate) -> list[tuple[str, np.ndarray]]:
+    """A candidate's text and vector, and those of each sentence of a two-sentence quote."""
+    return [(c.sentence, c.vector), *zip(c.pieces, c.piece_vectors, strict=True)]
+
+
 def duplicate(a: Candidate, b: Candidate) -> bool:
-    """Whether two sentences say the same thing (close vectors, or nearly the same words)."""
-    cosine = float(np.dot(a.vector, b.vector))
-    return cosine >= DUPLICATE_COSINE or _overlap(a.sentence, b.sentence) >= DUPLICATE_OVERLAP
+    """Whether two sentences say the same thing (close vectors, or nearly the same words); for
+    a quote of two sentences, whether either of them does."""
+    return any(
+        float(np.dot(va, vb)) >= DUPLICATE_COSINE or _overlap(ta, tb) >= DUPLICATE_OVERLAP
+        for ta, va in _said(a)
+        for tb, vb in _said(b)
+    )
 
 
 def exactly_supports(member: str, quote: str) -> bool:

@@ -132,22 +132,49 @@ class ExtractiveComposer:
         q = np.asarray(question_vector, dtype=np.float32)
         fq = None if focus_vector is None else np.asarray(focus_vector, dtype=np.float32)
         shapes = asked_shapes(question)
-        shares = lexical_share(question, sentences, focus)
+        # A quote of two sentences ("... . It usually ..."): its vector (relevance, repeats, MMR)
+        # is the normalised sum of the two stored ones, but how directly it answers is that of
+        # its more direct sentence alone, so joining never makes a quote the answer.
+        joined = [i for i, c in enumerate(cands) if c.context]
+        pieces = [p for i in joined for p in cands[i].pieces]
+        shares = lexical_share(question, sentences, focus, also=pieces)
+        shares, piece_shares = shares[: len(sentences)], shares[len(sentences) :]
+        piece_direct: dict[int, tuple[float, float]] = {}
+        if joined:
+            before = np.asarray(self.embed([cands[i].context for i in joined]), np.float32)
+            for n, (i, vector) in enumerate(zip(joined, before, strict=True)):
+                cands[i].piece_vectors = (vector, vectors[i].copy())
+                texts, lexical = cands[i].pieces, piece_shares[2 * n : 2 * n + 2]
+                own = directness(q, shapes, np.stack(cands[i].piece_vectors), list(texts), lexical)
+                each = [
+                    (
+                        float(np.dot(q, v)) + DIRECT_LEXICAL_WEIGHT * lex,
+                        d + (0.0 if fq is None else FOCUS_COSINE_WEIGHT * float(np.dot(fq, v))),
+                    )
+                    for v, lex, d in zip(cands[i].piece_vectors, lexical, own, strict=True)
+                ]
+                piece_direct[i] = (max(e[0] for e in each), max(e[1] for e in each))
+            summed = vectors[joined] + before
+            vectors[joined] = summed / np.linalg.norm(summed, axis=1, keepdims=True)
         addresses = directness(q, shapes, vectors, sentences, shares)
         elsewhere = off_subject(docs, focus)
-        for cand, vec, lex, direct in zip(cands, vectors, shares, addresses, strict=True):
+        for i, (cand, vec, lex, direct) in enumerate(
+            zip(cands, vectors, shares, addresses, strict=True)
+        ):
             cand.vector, cand.lexical = vec, lex
             # Asked for a shape of answer ("made of": a definition), a sentence with neither that
             # shape nor a focus word is beside the point, however close its words.
             cand.on_point = not shapes or lex > 0 or has_shape(cand.sentence, shapes)
             cosine = float(np.dot(q, vec))
-            cand.direct = cosine + DIRECT_LEXICAL_WEIGHT * lex
             penalty = SUBJECT_PENALTY if cand.answer_id in elsewhere else 0.0
-            cand.addresses = (
-                direct
-                + (0.0 if fq is None else FOCUS_COSINE_WEIGHT * float(np.dot(fq, vec)))
-                - penalty
-            )
+            if i in piece_direct:
+                cand.direct, cand.addresses = piece_direct[i]
+            else:
+                cand.direct = cosine + DIRECT_LEXICAL_WEIGHT * lex
+                cand.addresses = direct + (
+                    0.0 if fq is None else FOCUS_COSINE_WEIGHT * float(np.dot(fq, vec))
+                )
+            cand.addresses -= penalty
             # Early sentences of an answer and better-ranked answers usually carry its point; asked
             # for a shape ("What treats X?"), the later statements are of that shape when they can.
             cand.relevance = (

@@ -48,6 +48,38 @@ def quotable(sentence: str, max_words: int = MAX_SENTENCE_WORDS) -> bool:
 
 
 @functools.lru_cache(maxsize=1)
+def _back_references() -> frozenset[str]:
+    return frozenset(wordlist("back_references"))
+
+
+_FIRST_WORD = re.compile(r"[\W_]*([A-Za-z]+)")
+
+
+@functools.lru_cache(maxsize=1)
+def _expletive_it() -> re.Pattern:
+    """bot/wordlists/expletive_it.txt as one pattern: a "be" frame needs what it introduces."""
+    be, other = [], []
+    for frame in sorted(wordlist("expletive_it"), key=len, reverse=True):
+        words = r"\s+".join(re.escape(w) for w in frame.split())
+        (other if frame.split()[-1].startswith(("take", "took")) else be).append(words)
+    follows = r"(?:\s+(?!(?:a|an|the)\b)[\w-]+){0,3}?\s+(?:to|that|for|if|when|whether)\b"
+    return re.compile(
+        rf"[\W_]*(?:(?:{'|'.join(be)}){follows}|(?:{'|'.join(other)})\b)", re.IGNORECASE
+    )
+
+
+def refers_back(sentence: str) -> bool:
+    """Whether a sentence opens with a word that points back to the sentence before it ("It
+    usually affects one side of the face."; bot/wordlists/back_references.txt): quoted alone,
+    the patient cannot tell what it is about. An "it" that points ahead ("It is normal to have
+    some swelling."; bot/wordlists/expletive_it.txt) does not."""
+    first = _FIRST_WORD.match(sentence)
+    if first is None or first.group(1).lower() not in _back_references():
+        return False
+    return not (first.group(1).lower() == "it" and _expletive_it().match(sentence))
+
+
+@functools.lru_cache(maxsize=1)
 def _announcement() -> re.Pattern:
     cues = sorted(wordlist("list_announcements"), key=len, reverse=True)
     times = "|".join(re.escape(w) for w in wordlist("time_words"))

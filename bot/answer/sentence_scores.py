@@ -13,7 +13,13 @@ from langchain_core.documents import Document
 
 from bot.answer.agreement import Candidate
 from bot.answer.answer_shape import has_shape, shape_share, shape_words
-from bot.answer.quotable import case_specific, flattened_list, statement_like, without_heading
+from bot.answer.quotable import (
+    case_specific,
+    flattened_list,
+    refers_back,
+    statement_like,
+    without_heading,
+)
 from bot.words import content_words, stem, stems
 from vectorstore.sentences import chunk_sentences, word_count
 
@@ -25,25 +31,31 @@ SHORT_WORDS = 70  # budget of a one-part question (quoted words plus framing), w
 
 
 def lexical_share(
-    question: str, sentences: list[str], focus: Mapping[str, float] | None
+    question: str,
+    sentences: list[str],
+    focus: Mapping[str, float] | None,
+    also: Sequence[str] = (),
 ) -> list[float]:
     """Share of the question's focus (stem -> corpus weight) in each sentence. A focus word that
     most of these sentences contain (the topic of the answers found) counts less; without a
     focus, the question's words count by their rarity among these sentences alone. Weights are
     squared, so the sentence with the question's most specific word ("bruising" of "How long
-    does bruising last after lip filler?") beats one with several of its common words."""
+    does bruising last after lip filler?") beats one with several of its common words.
+    `also`: more texts scored with the same weights (their shares follow the sentences')."""
     bags = [stems(s) for s in sentences]
     n = len(bags)
     if not n:
         return []
+    texts = [*sentences, *also]
+    bags += [stems(s) for s in also]
     focus = focus or dict.fromkeys(stems(question), 1.0)
     weights = {
-        w: (corpus * math.log(1 + n / (1 + sum(w in b for b in bags))) / math.log(1 + n)) ** 2
+        w: (corpus * math.log(1 + n / (1 + sum(w in b for b in bags[:n]))) / math.log(1 + n)) ** 2
         for w, corpus in focus.items()
     }
     total = sum(weights.values())
     if not total:
-        return [0.0] * n
+        return [0.0] * len(texts)
     # A word that is how the question asks for a shape ("made" of "made of") counts only in a
     # sentence of that shape: "... adjustments can be made" says nothing of what Botox is made of.
     bound = {stem(w): cues for w, cues in shape_words(question).items()}
@@ -55,7 +67,7 @@ def lexical_share(
             if s in b and (s not in bound or has_shape(sentence, bound[s]))
         )
         / total
-        for b, sentence in zip(bags, sentences, strict=True)
+        for b, sentence in zip(bags, texts, strict=True)
     ]
 
 
@@ -68,16 +80,31 @@ def candidates(
     for rank, doc in enumerate(docs):
         aid = doc.metadata.get("answer_id", doc.id)
         offset = 100 * int(doc.metadata.get("chunk_index", 0) or 0)
-        for position, stored in enumerate(chunk_sentences(doc)):
+        stored_sentences = chunk_sentences(doc)
+        for position, stored in enumerate(stored_sentences):
             sentence = without_heading(stored)  # "Key Points There are ..." -> "There are ..."
-            if (
-                not statement_like(sentence, max_words)
-                or flattened_list(sentence)
-                or (aid, sentence) in seen
-            ):
+            if not statement_like(sentence, max_words) or flattened_list(sentence):
+                continue
+            context, pieces = "", ()
+            if refers_back(sentence):  # "It usually ...": quoted with what "it" is, or not at all
+                before, context = _antecedent(stored_sentences, position)
+                if not before or word_count(before) + word_count(sentence) > max_words:
+                    continue
+                pieces = (before, sentence)
+                sentence = f"{before} {sentence}"
+            if (aid, sentence) in seen:
                 continue
             seen.add((aid, sentence))
-            cand = Candidate(sentence, aid, doc, rank, offset + position, stored_as=stored)
+            cand = Candidate(
+                sentence,
+                aid,
+                doc,
+                rank,
+                offset + position,
+                stored_as=stored,
+                context=context,
+                pieces=pieces,
+            )
             cand.own_case = case_specific(sentence)
             overlap = len(q_words & content_words(sentence)) / (len(q_words) or 1)
             found.append((overlap - 0.02 * rank - 0.01 * position, cand))
@@ -91,6 +118,19 @@ def candidates(
             per_chunk[key] = per_chunk.get(key, 0) + 1
             chosen.append(cand)
     return chosen[:limit]
+
+
+def _antecedent(sentences: Sequence[str], position: int) -> tuple[str, str]:
+    """The sentence before `position` in its chunk, as quoted and as stored, when it is a
+    statement that does not itself point back (what an "It ..." sentence is about); ("", "")
+    when there is none."""
+    if position == 0:
+        return "", ""
+    stored = sentences[position - 1]
+    before = without_heading(stored)
+    if not statement_like(before) or flattened_list(before) or refers_back(before):
+        return "", ""
+    return before, stored
 
 
 def off_subject(docs: Sequence[Document], focus: Mapping[str, float] | None) -> set[str]:
