@@ -90,9 +90,7 @@ def mmr(question_vec: np.ndarray, answers: list[str], embed, words: int, lam: fl
     return truncate([pool[i] for i in chosen], words)
 
 
-def composer_text(
-    composer: ExtractiveComposer, row: dict, answers: list[str], qvec
-) -> list[str]:
+def composer_text(composer: ExtractiveComposer, row: dict, answers: list[str], qvec) -> list[str]:
     """The composer's quotes for one question, in reply order."""
     docs = [
         Document(
@@ -161,7 +159,7 @@ def markdown(result: dict, command: str) -> str:
         "than 3 characters, ROUGE-L over the whole text). The composer's median length was "
         f"{statistics.median(result['composer_median_words']):.0f} words; "
         f"{result['back_references']} of its {result['quotes']} quotes open with a word that "
-        "points back to the sentence before (bot/wordlists/back_references.txt: \"It ...\").",
+        'points back to the sentence before (bot/wordlists/back_references.txt: "It ...").',
         "",
         "| system | ROUGE-1 | ROUGE-2 | ROUGE-L |",
         "|---|---|---|---|",
