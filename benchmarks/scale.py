@@ -34,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -64,6 +65,10 @@ class HashEmbedder:
         self._rows: dict[str, int] = {}
         self._matrix = np.zeros((0, DIMENSION), dtype=np.float32)
         self.calls = 0
+        # The chain embeds on two threads at once (triage's text and the question's, see
+        # bot/answer/background.py): without it a new word's row could be read before it is
+        # written, and replies then changed from one run to the next.
+        self._lock = threading.Lock()
 
     def _row(self, word: str) -> int:
         row = self._rows.get(word)
@@ -78,12 +83,16 @@ class HashEmbedder:
 
     def embed(self, texts, *, progress=None) -> list[list[float]]:
         """One unit vector per text (texts without a word get the vector of the empty word)."""
-        ids = [[self._row(w) for w in _WORD.findall(t.lower())] or [self._row("")] for t in texts]
-        if not ids:
+        if not texts:
             return []
-        flat = np.fromiter((i for row in ids for i in row), dtype=np.int64)
+        with self._lock:
+            ids = [
+                [self._row(w) for w in _WORD.findall(t.lower())] or [self._row("")] for t in texts
+            ]
+            flat = np.fromiter((i for row in ids for i in row), dtype=np.int64)
+            rows = self._matrix[flat]
         starts = np.cumsum([0] + [len(row) for row in ids[:-1]])
-        sums = np.add.reduceat(self._matrix[flat], starts, axis=0)
+        sums = np.add.reduceat(rows, starts, axis=0)
         sums /= np.linalg.norm(sums, axis=1, keepdims=True)
         self.calls += len(texts)
         if progress:

@@ -14,7 +14,7 @@ from bot.chain import Bot
 from bot.settings import Settings
 from tests.conftest import ROOT, SEEDS
 from vectorstore.index import Index
-from vectorstore.lexical import LexicalIndex, lexical_stamp
+from vectorstore.lexical import LexicalIndex, lexical_stamp, top_rows
 
 PAGES = ROOT / "tests" / "data" / "pages"
 QUESTIONS = [
@@ -162,3 +162,32 @@ def test_another_generations_files_are_not_used(seed_index, tmp_path, builds):
     assert retriever.index.lexical("lip filler", 3)
     assert builds["n"] == 2
     assert retriever.index.chunk_count() == seed_index.manifest().chunks
+
+
+def _reference_top(scores: np.ndarray, n: int) -> set[int]:
+    """Every row with a positive score at least the n-th best positive score."""
+    positive = np.sort(scores[scores > 0])[::-1]
+    if not len(positive):
+        return set()
+    nth = positive[min(n, len(positive)) - 1]
+    return {int(r) for r in np.flatnonzero((scores >= nth) & (scores > 0))}
+
+
+@pytest.mark.parametrize("stride", [1, 4, 64])
+def test_top_rows_is_exact_on_every_path(stride):
+    # A small stride forces the sampled threshold on small arrays: many zeros (few matches,
+    # the fallback to every positive row), heavy ties (few distinct BM25 values), and plenty.
+    rng = np.random.default_rng(5)
+    for size, share, levels, n in [
+        (2_000, 0.01, 1000, 30),
+        (2_000, 0.9, 4, 30),
+        (5_000, 0.5, 10_000, 100),
+        (300, 0.0, 10, 10),
+        (300, 1.0, 1, 10),
+        (50, 0.5, 100, 200),
+    ]:
+        scores = (rng.integers(1, levels + 1, size) * (rng.random(size) < share)).astype(np.float32)
+        got = top_rows(scores, n, stride=stride)
+        assert set(got.tolist()) == _reference_top(scores, n), (size, share, levels, n)
+    assert len(top_rows(np.zeros(10, dtype=np.float32), 3)) == 0
+    assert len(top_rows(np.ones(10, dtype=np.float32), 0)) == 0

