@@ -82,3 +82,18 @@ def test_a_joined_quote_and_its_first_sentence_are_not_both_quoted(embedder):
     )
     assert sum("no reverse effect" in q for q in quotes) == 1
     assert not redundant_pairs(quotes, embedder.embed)
+
+
+def test_the_lead_takes_the_sentence_that_points_back_to_it_when_that_says_more(embedder):
+    # "Can Botox be reversed?": the answer is the first sentence; the one after it, which points
+    # back to it, says what happens instead, and is quoted with it rather than dropped.
+    quotes = _compose(
+        embedder,
+        "Can Botox be reversed?",
+        [
+            "There is no reverse effect for Botox injections. It will begin to wear off in 3-4 "
+            "months.",
+            "Swelling after lip filler settles within two weeks.",
+        ],
+    )
+    assert quotes[0].startswith("There is no reverse effect") and "3-4 months" in quotes[0]

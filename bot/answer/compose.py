@@ -82,6 +82,22 @@ class Composition:
     organisations: bool = False  # the sources are organisations (a corpus), not doctors
 
 
+def _fuller(pool: Sequence[Candidate], scores: np.ndarray, best: int) -> int:
+    """The lead, or the quote of it and the sentence after it that points back to it ("There is
+    no reverse effect for botox injections. It will begin to wear off in 3-4 months."), which
+    answers as directly (it is judged by its more direct sentence) and says more."""
+    lead = pool[best]
+    for i, cand in enumerate(pool):
+        if (
+            cand.pieces
+            and cand.pieces[0] == lead.sentence
+            and cand.answer_id == lead.answer_id
+            and scores[i] >= scores[best]
+        ):
+            return i
+    return best
+
+
 class ExtractiveComposer:
     """Quote the doctors' most relevant sentences, most direct first, never twice."""
 
@@ -218,7 +234,7 @@ class ExtractiveComposer:
         chosen: list[int] = []
         words = 0
         for scores in leads or [[c.addresses for c in pool]]:
-            best = int(np.argmax(np.asarray(scores)))
+            best = _fuller(pool, np.asarray(scores), int(np.argmax(np.asarray(scores))))
             # A part that a chosen statement answers already, or only in its words, adds none.
             if not left[best] or any(duplicate(pool[best], pool[i]) for i in chosen):
                 continue
