@@ -156,6 +156,12 @@ class ExtractiveComposer:
         shares = lexical_share(question, sentences, focus, also=pieces)
         shares, piece_shares = shares[: len(sentences)], shares[len(sentences) :]
         piece_direct: dict[int, tuple[float, float]] = {}
+
+        def direct_and_addresses(vec: np.ndarray, lex: float, direct: float) -> tuple[float, float]:
+            """How directly one text answers (`direct`), and with its focus cosine (`addresses`)."""
+            focused = 0.0 if fq is None else FOCUS_COSINE_WEIGHT * float(np.dot(fq, vec))
+            return float(np.dot(q, vec)) + DIRECT_LEXICAL_WEIGHT * lex, direct + focused
+
         if joined:
             before = np.asarray(self.embed([cands[i].context for i in joined]), np.float32)
             for n, (i, vector) in enumerate(zip(joined, before, strict=True)):
@@ -163,10 +169,7 @@ class ExtractiveComposer:
                 texts, lexical = cands[i].pieces, piece_shares[2 * n : 2 * n + 2]
                 own = directness(q, shapes, np.stack(cands[i].piece_vectors), list(texts), lexical)
                 each = [
-                    (
-                        float(np.dot(q, v)) + DIRECT_LEXICAL_WEIGHT * lex,
-                        d + (0.0 if fq is None else FOCUS_COSINE_WEIGHT * float(np.dot(fq, v))),
-                    )
+                    direct_and_addresses(v, lex, d)
                     for v, lex, d in zip(cands[i].piece_vectors, lexical, own, strict=True)
                 ]
                 piece_direct[i] = (max(e[0] for e in each), max(e[1] for e in each))
@@ -183,13 +186,9 @@ class ExtractiveComposer:
             cand.on_point = not shapes or lex > 0 or has_shape(cand.sentence, shapes)
             cosine = float(np.dot(q, vec))
             penalty = SUBJECT_PENALTY if cand.answer_id in elsewhere else 0.0
-            if i in piece_direct:
-                cand.direct, cand.addresses = piece_direct[i]
-            else:
-                cand.direct = cosine + DIRECT_LEXICAL_WEIGHT * lex
-                cand.addresses = direct + (
-                    0.0 if fq is None else FOCUS_COSINE_WEIGHT * float(np.dot(fq, vec))
-                )
+            cand.direct, cand.addresses = piece_direct.get(i) or direct_and_addresses(
+                vec, lex, direct
+            )
             cand.addresses -= penalty
             # Early sentences of an answer and better-ranked answers usually carry its point; asked
             # for a shape ("What treats X?"), the later statements are of that shape when they can.
