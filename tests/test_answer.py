@@ -126,6 +126,25 @@ def test_needs_context(question, expected):
     assert needs_context(question) is expected
 
 
+FOLLOW_UPS = load_jsonl(ROOT / "tests" / "data" / "follow_up_cases.jsonl")
+
+
+@pytest.mark.parametrize("case", FOLLOW_UPS, ids=[c["question"][:40] for c in FOLLOW_UPS])
+def test_a_question_that_names_its_own_subject_is_not_joined_to_the_last_one(case):
+    """tests/data/follow_up_cases.jsonl (dev and blind parts, written before the rule): "I had
+    Botox in October and my eyelid droops. When should it improve?" points back to its own
+    eyelid, not to the conversation's earlier question; "Can I exercise after it?" does."""
+    assert needs_context(case["question"]) is case["needs_history"]
+
+
+def test_the_earlier_question_does_not_steer_a_message_that_names_its_own_subject(seed_bot):
+    history = [("Should someone with Bell's palsy get Botox?", "...")]
+    question = "I had Botox in October and my eyelid droops. When should it improve?"
+    reply = seed_bot.answer(question, history)
+    assert reply.standalone_question == question
+    assert "palsy" not in reply.text.lower()
+
+
 def test_standalone_without_history_is_unchanged():
     assert standalone("how long does it last?", ()) == "how long does it last?"
 

@@ -6,6 +6,8 @@ import re
 from collections.abc import Sequence
 
 from bot.answer.compose import content_words
+from bot.prompts import wordlist
+from vectorstore.sentences import split_sentences
 
 _ANAPHORA = re.compile(
     r"\b(?:it|its|it's|this|that|they|them|those|these|one|ones|the (?:treatment|procedure|"
@@ -34,12 +36,26 @@ def normalise_history(history: Sequence) -> list[tuple[str, str]]:
     return turns
 
 
+def _names_own_subject(before: str) -> bool:
+    """The patient's words before the first pointing-back word name what it points to: a
+    possessive phrase ("my eyelid", "my lips") or a whole sentence of their own ("I had Botox in
+    October and my eyelid droops.") with at least two content words."""
+    owners = "|".join(map(re.escape, wordlist("own_subject_markers")))
+    if re.search(rf"\b(?:{owners})\s+[a-z]", before, re.IGNORECASE):
+        return True
+    *whole, _rest = split_sentences(before + " x") or [""]
+    return any(len(content_words(sentence)) >= 2 for sentence in whole)
+
+
 def needs_context(question: str) -> bool:
-    """A short question that points back ("it", "that", "what about...") needs the history."""
-    words = content_words(question)
-    return bool(_CONTINUATION.match(question)) or (
-        len(words) <= 6 and bool(_ANAPHORA.search(question))
-    )
+    """A short question that points back ("it", "that", "what about...") needs the history,
+    unless what it points back to is named in the message itself."""
+    if _CONTINUATION.match(question):
+        return True
+    pointer = _ANAPHORA.search(question)
+    if pointer is None or len(content_words(question)) > 6:
+        return False
+    return not _names_own_subject(question[: pointer.start()])
 
 
 def standalone(question: str, history: Sequence) -> str:
