@@ -97,12 +97,12 @@ def answers_held(bot) -> Iterator[threading.Semaphore]:
 
     def held(*args, **kwargs):
         started.release()
-        release.wait(60)
+        release.wait(300)  # the block ends sooner: this only bounds a test that hangs
         return answer(*args, **kwargs)
 
     def held_stream(*args, **kwargs):
         started.release()
-        release.wait(60)
+        release.wait(300)  # the block ends sooner: this only bounds a test that hangs
         yield from stream(*args, **kwargs)
 
     bot.answer, bot.stream = held, held_stream

@@ -299,7 +299,9 @@ def test_a_full_gradio_queue_still_shows_the_emergency_reply(data_dir, embedder,
         client = Client(url + "/", verbose=False)
         with answers_held(bot) as started:
             jobs = [client.submit("How long does Botox last?", api_name="/chat") for _ in range(2)]
-            assert started.acquire(timeout=60) and started.acquire(timeout=60)
+            assert started.acquire(timeout=180) and started.acquire(
+                timeout=180
+            )  # a loaded CI machine
             jobs.append(client.submit("Is Botox permanent?", api_name="/chat"))
             from gradio_client.utils import QueueError, Status
 
