@@ -415,6 +415,13 @@ def test_a_list_intro_and_its_items_on_one_line_are_not_quoted(embedder):
         ("The effects of Botox are not permanent.", "The effects"),  # no heading
         ("Hyaluronic acid lip fillers usually last 6 to 12 months.", "Hyaluronic"),
         ("In some people it lasts longer, up to a year.", "In some"),
+        # A label ending in a colon (6 of 155 LiveQA quotes at MedQuAD scale opened "Summary : ")
+        ("Summary : An arrhythmia is any disorder of your heart rate or rhythm.", "An arrhythmia"),
+        ("Key Points: Botox wears off in 3 months.", "Botox wears"),
+        ("Treatment options: Surgery is one of them.", "Surgery is"),
+        ("Botox: it lasts about 3 months.", "Botox: it"),  # goes on in lower case: no label
+        ("The answer is simple: Botox wears off.", "The answer"),  # a clause, not a label
+        ("At 3:30 PM the clinic closes.", "At 3:30"),
     ],
 )
 def test_a_heading_glued_to_a_sentence_is_not_quoted(sentence, left):

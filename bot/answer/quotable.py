@@ -186,6 +186,24 @@ def _openers() -> frozenset[str]:
     return frozenset(wordlist("sentence_openers", lower=False))  # matched with their case
 
 
+LABEL_MAX_WORDS = 3  # words of a label glued before a colon ("Summary :", "Key Points:")
+_LABEL = re.compile(
+    rf"^([A-Z][\w'’()/-]*(?:\s+[\w'’()/-]+){{0,{LABEL_MAX_WORDS - 1}}})\s*:\s+(?=[A-Z\"“])"
+)
+
+
+def _without_label(sentence: str) -> str:
+    """The sentence without a label and its colon ("Summary : An arrhythmia is ..." -> "An
+    arrhythmia is ..."): at most LABEL_MAX_WORDS words, the first capitalised and none a verb or
+    pronoun of bot/wordlists/clause_words.txt ("The answer is simple: ..." is a clause), then a
+    colon and a capitalised word. Unchanged when there is none."""
+    label = _LABEL.match(sentence)
+    if label is None or any(w.lower() in _clause_words() for w in label.group(1).split()):
+        return sentence
+    rest = sentence[label.end() :]
+    return rest if len(rest.split()) >= 3 else sentence
+
+
 @functools.lru_cache(maxsize=65536)
 def without_heading(sentence: str) -> str:
     """The sentence without a heading glued to its start where a page lost its line breaks ("Key
@@ -193,7 +211,9 @@ def without_heading(sentence: str) -> str:
     of Title Case words, then a word that starts a sentence (bot/wordlists/sentence_openers.txt)
     or repeats one of the heading's ("Treatment for Dry Mouth Dry mouth treatment will depend
     ..."), followed by a lower-case word. What is left is still the source's own words; whether
-    it is a statement is the caller's test. Unchanged when there is no such heading."""
+    it is a statement is the caller's test. A label ending in a colon ("Summary : ") goes too.
+    Unchanged when there is no such heading."""
+    sentence = _without_label(sentence)
     words = sentence.split()
     for i in range(1, min(HEADING_MAX_WORDS, len(words) - 2) + 1):
         head = words[:i]
