@@ -27,7 +27,7 @@ def disclaimer() -> str:
 WORDLISTS_DIR = Path(__file__).resolve().parent / "wordlists"
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=64)  # more than bot/wordlists holds: none is read twice
 def wordlist(name: str, *, lower: bool = True) -> tuple[str, ...]:
     """The entries of bot/wordlists/<name>.txt: one a line, lower-cased (unless not `lower`),
     `#` comments skipped."""

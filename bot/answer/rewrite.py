@@ -43,8 +43,10 @@ def _names_own_subject(before: str) -> bool:
     owners = "|".join(map(re.escape, wordlist("own_subject_markers")))
     if re.search(rf"\b(?:{owners})\s+[a-z]", before, re.IGNORECASE):
         return True
-    *whole, _rest = split_sentences(before + " x") or [""]
-    return any(len(content_words(sentence)) >= 2 for sentence in whole)
+    sentences = split_sentences(before)
+    if sentences and not before.rstrip().endswith((".", "!", "?")):
+        sentences.pop()  # the unfinished sentence the pointing-back word is in
+    return any(len(content_words(sentence)) >= 2 for sentence in sentences)
 
 
 def needs_context(question: str) -> bool:
